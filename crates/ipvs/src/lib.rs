@@ -1,0 +1,10 @@
+//! A typed client for the Linux kernel's IPVS (IP Virtual Server) table,
+//! spoken over the generic-netlink family "IPVS".
+//!
+//! The types in [`types`] are plain values; the client turns them into
+//! netlink requests and parses the kernel's replies with checked
+//! constructors, so a malformed reply is an [`Error`], never a panic.
+
+pub mod types;
+
+pub use types::*;
