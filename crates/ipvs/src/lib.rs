@@ -5,6 +5,14 @@
 //! netlink requests and parses the kernel's replies with checked
 //! constructors, so a malformed reply is an [`Error`], never a panic.
 
+pub mod attr;
+mod client;
+mod convert;
+pub mod error;
+pub mod message;
+pub mod socket;
 pub mod types;
 
+pub use client::{Change, Ipvs};
+pub use error::{Error, Result};
 pub use types::*;

@@ -129,11 +129,8 @@ impl ServiceFlags {
     pub const SCHED2: u32 = 0x0010;
     pub const SCHED3: u32 = 0x0020;
     /// Every bit user space may set; HASHED is the kernel's own.
-    pub const USER_MASK: u32 = Self::PERSISTENT
-        | Self::ONEPACKET
-        | Self::SCHED1
-        | Self::SCHED2
-        | Self::SCHED3;
+    pub const USER_MASK: u32 =
+        Self::PERSISTENT | Self::ONEPACKET | Self::SCHED1 | Self::SCHED2 | Self::SCHED3;
 
     pub fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
