@@ -30,6 +30,22 @@ fn malformed(what: &str) -> Error {
     Error::Malformed(what.to_string())
 }
 
+/// The kernel keeps an IPVS IPv4 persistence mask as a `__be32` and sends
+/// it as the raw attribute; an IPv6 one is a prefix length in host order.
+fn netmask_to_wire(family: Family, netmask: u32) -> u32 {
+    match family {
+        Family::Inet => u32::from_ne_bytes(netmask.to_be_bytes()),
+        Family::Inet6 => netmask,
+    }
+}
+
+fn netmask_from_wire(family: Family, wire: u32) -> u32 {
+    match family {
+        Family::Inet => u32::from_be_bytes(wire.to_ne_bytes()),
+        Family::Inet6 => wire,
+    }
+}
+
 /// The attributes naming a service: enough for delete, get, zero and as
 /// the service of a destination request.
 pub fn service_key_attrs(key: &ServiceKey) -> Vec<SvcAttr> {
@@ -64,7 +80,7 @@ pub fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
             mask: u32::MAX,
         },
         SvcAttr::Timeout(svc.timeout),
-        SvcAttr::Netmask(svc.netmask),
+        SvcAttr::Netmask(netmask_to_wire(svc.key.family(), svc.netmask)),
     ]);
     attrs
 }
@@ -185,11 +201,11 @@ pub fn service_from(attrs: &[SvcAttr]) -> Result<Service> {
         }
     };
     Ok(Service {
+        netmask: netmask_from_wire(key.family(), netmask),
         key,
         scheduler: sched.unwrap_or_default(),
         flags: ServiceFlags(flags),
         timeout,
-        netmask,
         pe_name: pe.filter(|p| !p.is_empty()),
         // Prefer the 64-bit counters; kernels before 4.1 only send STATS.
         stats: stats64

@@ -7,6 +7,7 @@
 
 pub mod attr;
 mod client;
+pub mod conn;
 mod convert;
 pub mod error;
 pub mod message;

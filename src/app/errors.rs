@@ -1,0 +1,108 @@
+//! ipvsadm's wording for kernel errors (libipvs `ipvs_strerror`): the same
+//! errno reads differently depending on the operation that got it.
+
+use ipvs::Change;
+use nix::errno::Errno;
+
+/// The operations whose errors ipvsadm words specially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    AddService,
+    EditService,
+    DeleteService,
+    ZeroService,
+    AddDest,
+    EditDest,
+    DeleteDest,
+    StartDaemon,
+    StopDaemon,
+    /// Reading services or destinations.
+    Get,
+    /// Flush, timeouts: only the generic wording applies.
+    Other,
+}
+
+impl Op {
+    pub fn of(change: &Change) -> Op {
+        match change {
+            Change::AddService(_) => Op::AddService,
+            Change::EditService(_) => Op::EditService,
+            Change::DeleteService(_) => Op::DeleteService,
+            Change::Zero(_) => Op::ZeroService,
+            Change::AddDest(..) => Op::AddDest,
+            Change::EditDest(..) => Op::EditDest,
+            Change::DeleteDest(..) => Op::DeleteDest,
+            Change::StartDaemon(_) => Op::StartDaemon,
+            Change::StopDaemon(_) => Op::StopDaemon,
+            Change::Flush | Change::SetTimeouts(_) => Op::Other,
+        }
+    }
+}
+
+/// The message ipvsadm prints for `errno` returned by `op`.
+pub fn kernel_message(op: Op, errno: i32) -> String {
+    let e = Errno::from_raw(errno);
+    let specific = match (op, e) {
+        (Op::AddService, Errno::EEXIST) => Some("Service already exists"),
+        (Op::AddService | Op::EditService, Errno::ENOENT) => {
+            Some("Scheduler or persistence engine not found")
+        }
+        (Op::EditService | Op::DeleteService | Op::ZeroService | Op::Get, Errno::ESRCH) => {
+            Some("No such service")
+        }
+        (Op::AddDest | Op::EditDest | Op::DeleteDest, Errno::ESRCH) => Some("Service not defined"),
+        (Op::AddDest, Errno::EEXIST) => Some("Destination already exists"),
+        (Op::EditDest | Op::DeleteDest, Errno::ENOENT) => Some("No such destination"),
+        (Op::StartDaemon, Errno::EEXIST) => Some("Daemon has already run"),
+        (Op::StopDaemon, Errno::ESRCH) => Some("No daemon is running"),
+        _ => None,
+    };
+    let generic = match e {
+        Errno::EPERM => Some("Permission denied (you must be root)"),
+        Errno::EINVAL => {
+            Some("Invalid operation.  Possibly wrong module version, address not unicast, ...")
+        }
+        Errno::ENOPROTOOPT => Some("Protocol not available"),
+        Errno::ENOMEM => Some("Memory allocation problem"),
+        Errno::EOPNOTSUPP => Some("Operation not supported with IPv6"),
+        Errno::EAFNOSUPPORT => Some("Operation not supported with specified address family"),
+        Errno::EMSGSIZE => Some("Module is wrong version"),
+        _ => None,
+    };
+    specific
+        .or(generic)
+        .map_or_else(|| e.desc().to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_decides_the_wording() {
+        assert_eq!(
+            kernel_message(Op::AddService, Errno::EEXIST as i32),
+            "Service already exists"
+        );
+        assert_eq!(
+            kernel_message(Op::AddDest, Errno::EEXIST as i32),
+            "Destination already exists"
+        );
+        assert_eq!(
+            kernel_message(Op::DeleteDest, Errno::ESRCH as i32),
+            "Service not defined"
+        );
+        assert_eq!(
+            kernel_message(Op::DeleteService, Errno::ESRCH as i32),
+            "No such service"
+        );
+    }
+
+    #[test]
+    fn unknown_errors_read_as_strerror() {
+        assert_eq!(
+            kernel_message(Op::Other, Errno::EBUSY as i32),
+            "Device or resource busy"
+        );
+    }
+}

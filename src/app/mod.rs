@@ -1,0 +1,188 @@
+//! What the binary does: pick the personality from argv\[0\], parse the
+//! command line, run the command against the kernel and map every outcome
+//! to ipvsadm's output and exit status.
+
+mod errors;
+mod list;
+mod restore;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use ipvs::{Change, Daemon, Error, Ipvs};
+
+use crate::cli::{self, Command, ParseOptions};
+pub use errors::{kernel_message, Op};
+
+/// How a command ended: what to print on stderr and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>, code: i32) -> Failure {
+        Failure {
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// ipvsadm exits 255 (its `-1`) when the kernel refuses a change.
+const EXIT_KERNEL: i32 = 255;
+/// ipvsadm exits 1 when a listing fails.
+const EXIT_LIST: i32 = 1;
+/// ipvsadm exits 2 when IPVS cannot be initialised.
+const EXIT_INIT: i32 = 2;
+
+/// The entry point: returns the process exit status.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "rsvsadm".to_string());
+    let rest = &args[args.len().min(1)..];
+    let outcome = match cli::program_name(&argv0) {
+        "ipvsadm-save" => save_personality(&argv0, rest),
+        "ipvsadm-restore" => restore::restore_personality(&argv0),
+        _ => run_ipvsadm(&argv0, rest),
+    };
+    match outcome {
+        Ok(()) => 0,
+        Err(f) => {
+            let mut stderr = io::stderr().lock();
+            let _ = stderr.write_all(f.message.as_bytes());
+            f.code
+        }
+    }
+}
+
+/// The ipvsadm command line.
+fn run_ipvsadm(argv0: &str, args: &[OsString]) -> Outcome {
+    let command = cli::parse_with(args, &cli::SystemResolver, ParseOptions::from_env())
+        .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
+    execute(argv0, command)
+}
+
+/// `ipvsadm-save [-n]`: the rules on stdout; any other option is a usage
+/// error (exit 1), as the ipvsadm-save script does.
+fn save_personality(argv0: &str, args: &[OsString]) -> Outcome {
+    let mut numeric = false;
+    for arg in args {
+        match arg.to_str() {
+            Some("-n") => numeric = true,
+            Some(a) if a.starts_with('-') => {
+                let name = cli::program_name(argv0);
+                return Err(Failure::new(
+                    format!(
+                        "{name}: Script to save the IPVS table to stdout.\n   With the -n option, prints out the table in numeric format.\n"
+                    ),
+                    1,
+                ));
+            }
+            _ => {}
+        }
+    }
+    execute(argv0, Command::Save { numeric })
+}
+
+/// Runs one parsed command.
+pub fn execute(argv0: &str, command: Command) -> Outcome {
+    match command {
+        Command::Help => print(&cli::help_text(argv0)),
+        Command::Version => print(&cli::version_text(cli::program_name(argv0))),
+        Command::List(request) => list::list(&mut connect()?, &request),
+        Command::Save { numeric } => list::save(&mut connect()?, numeric),
+        Command::Restore => restore::restore(argv0, &mut connect()?, false),
+        // Every other command is a single change to the table.
+        other => match to_change(other) {
+            Some(change) => apply(&mut connect()?, &change),
+            None => Ok(()),
+        },
+    }
+}
+
+/// The kernel change a command makes, if it is one.
+pub fn to_change(command: Command) -> Option<Change> {
+    Some(match command {
+        Command::AddService(s) => Change::AddService(s),
+        Command::EditService(s) => Change::EditService(s),
+        Command::DeleteService(k) => Change::DeleteService(k),
+        Command::Flush => Change::Flush,
+        Command::AddDest { service, dest } => Change::AddDest(service, dest),
+        Command::EditDest { service, dest } => Change::EditDest(service, dest),
+        Command::DeleteDest {
+            service,
+            addr,
+            port,
+        } => Change::DeleteDest(service, addr, port),
+        Command::Zero(k) => Change::Zero(k),
+        Command::SetTimeouts(t) => Change::SetTimeouts(t),
+        Command::StartDaemon(d) => Change::StartDaemon(d),
+        Command::StopDaemon { state, syncid } => Change::StopDaemon(Daemon {
+            state,
+            mcast_ifn: String::new(),
+            syncid,
+            sync_maxlen: None,
+            mcast_group: None,
+            mcast_port: None,
+            mcast_ttl: None,
+        }),
+        Command::List(_)
+        | Command::Save { .. }
+        | Command::Restore
+        | Command::Help
+        | Command::Version => return None,
+    })
+}
+
+fn apply(ipvs: &mut Ipvs, change: &Change) -> Outcome {
+    ipvs.apply(change)
+        .map_err(|e| kernel_failure(Op::of(change), &e, EXIT_KERNEL))
+}
+
+fn print(text: &str) -> Outcome {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::new(format!("{e}\n"), EXIT_LIST))
+}
+
+/// Opens the IPVS connection. Without IPVS in the kernel, say so and how
+/// to fix it (ipvsadm's "Can't initialize ipvs" with a useful second line).
+pub fn connect() -> Result<Ipvs, Failure> {
+    Ipvs::connect().map_err(|e| match e {
+        Error::NoIpvs => Failure::new(
+            "Can't initialize ipvs: the kernel has no IP Virtual Server support loaded.\n\
+             Load it with `modprobe ip_vs` (as root), or use a kernel built with CONFIG_IP_VS.\n",
+            EXIT_INIT,
+        ),
+        other => init_failure(&other.to_string()),
+    })
+}
+
+fn init_failure(reason: &str) -> Failure {
+    Failure::new(
+        format!(
+            "Can't initialize ipvs: {reason}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n"
+        ),
+        EXIT_INIT,
+    )
+}
+
+/// Maps a client error to ipvsadm's message. Without CAP_NET_ADMIN every
+/// IPVS request fails with EPERM; ipvsadm meets that in its start-up
+/// GET_INFO and reports it as an initialisation failure, so we do too.
+pub fn kernel_failure(op: Op, e: &Error, code: i32) -> Failure {
+    match e.errno() {
+        Some(errno) if errno == nix::errno::Errno::EPERM as i32 => {
+            init_failure(&kernel_message(op, errno))
+        }
+        Some(errno) => Failure::new(format!("{}\n", kernel_message(op, errno)), code),
+        None => Failure::new(format!("{e}\n"), code),
+    }
+}

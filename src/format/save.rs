@@ -1,0 +1,142 @@
+//! `-S`/`-Sn`: the table as `-A`/`-a` rules that `-R` reads back
+//! (ipvsadm: print_service_entry and print_tunnel_rule with FMT_RULE).
+
+use std::io::{self, Write};
+
+use ipvs::{
+    Destination, Family, ForwardMethod, Protocol, Service, ServiceFlags, ServiceKey, TunnelType,
+};
+
+use super::list::{
+    has_sched_flags, netmask, pe_name, sched_flags, scheduler, service_protocol, tun_flag_name,
+};
+use super::resolve::Resolver;
+use super::sort::{compare_destinations, qsort_order};
+use super::text::addrport;
+
+/// One service's rules: its `-A` line, then an `-a` line per destination
+/// in ipvsadm's order (ipvsadm always sorts them for `-S`). Unless
+/// `numeric`, addresses and ports are written as names, as ipvsadm does.
+/// The lines are rendered in memory and written with one `write_all`.
+pub fn write_save_service<W: Write + ?Sized>(
+    w: &mut W,
+    svc: &Service,
+    dests: &[Destination],
+    numeric: bool,
+    resolver: &dyn Resolver,
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(96 * (dests.len() + 1));
+    render_save_service(&mut buf, svc, dests, numeric, resolver)?;
+    w.write_all(&buf)
+}
+
+fn render_save_service(
+    w: &mut Vec<u8>,
+    svc: &Service,
+    dests: &[Destination],
+    numeric: bool,
+    resolver: &dyn Resolver,
+) -> io::Result<()> {
+    let label = rule_label(svc, numeric, resolver);
+    // ipvsadm: "-A %s -s %s", " -p %u", " -M %s" / " -M %i", " --pe %s",
+    // " -o", " -b " + flags
+    w.write_all(b"-A ")?;
+    w.write_all(&label)?;
+    w.write_all(b" -s ")?;
+    w.write_all(scheduler(svc))?;
+    if svc.flags.has(ServiceFlags::PERSISTENT) {
+        write!(w, " -p {}", svc.timeout)?;
+        if let Some(mask) = netmask(svc) {
+            write!(w, " -M {mask}")?;
+        }
+    }
+    if let Some(pe) = pe_name(svc) {
+        w.write_all(b" --pe ")?;
+        w.write_all(pe)?;
+    }
+    if svc.flags.has(ServiceFlags::ONEPACKET) {
+        w.write_all(b" -o")?;
+    }
+    if has_sched_flags(svc) {
+        write!(w, " -b {}", sched_flags(svc))?;
+    }
+    w.write_all(b"\n")?;
+    for i in qsort_order(dests, compare_destinations) {
+        write_dest_rule(
+            w,
+            &label,
+            &dests[i],
+            service_protocol(svc),
+            numeric,
+            resolver,
+        )?;
+    }
+    Ok(())
+}
+
+/// ipvsadm's rule `svc_name`: `-t`/`-u`/`--sctp-service` and the
+/// address:port (not cut beyond addrport's 59 bytes), or `-f %d` (+ ` -6`).
+fn rule_label(svc: &Service, numeric: bool, resolver: &dyn Resolver) -> Vec<u8> {
+    match svc.key {
+        ServiceKey::Fwmark { mark, family } => {
+            let v6 = if family == Family::Inet6 { " -6" } else { "" };
+            format!("-f {}{v6}", mark as i32).into_bytes()
+        }
+        ServiceKey::Addr {
+            protocol,
+            addr,
+            port,
+        } => {
+            let option = match protocol {
+                Protocol::Tcp => "-t ",
+                Protocol::Udp => "-u ",
+                Protocol::Sctp => "--sctp-service ",
+            };
+            let mut label = option.as_bytes().to_vec();
+            label.extend(addrport(addr, port, Some(protocol), numeric, resolver));
+            label
+        }
+    }
+}
+
+/// ipvsadm's fwd_switch: Local saves as `-g`; a method it does not know
+/// prints as glibc prints a NULL string.
+fn forward_switch(f: ForwardMethod) -> &'static str {
+    match f {
+        ForwardMethod::Masq => "-m",
+        ForwardMethod::Tunnel => "-i",
+        ForwardMethod::Local | ForwardMethod::Route => "-g",
+        ForwardMethod::Bypass => "(null)",
+    }
+}
+
+/// `-a %s -r %s %s -w %d`, and for tunnels `--tun-type` with, for gue,
+/// `--tun-port %d`, and for gue and gre the checksum option.
+fn write_dest_rule<W: Write + ?Sized>(
+    w: &mut W,
+    label: &[u8],
+    d: &Destination,
+    protocol: Option<Protocol>,
+    numeric: bool,
+    resolver: &dyn Resolver,
+) -> io::Result<()> {
+    w.write_all(b"-a ")?;
+    w.write_all(label)?;
+    w.write_all(b" -r ")?;
+    w.write_all(&addrport(d.addr, d.port, protocol, numeric, resolver))?;
+    write!(w, " {} -w {}", forward_switch(d.forward), d.weight)?;
+    if d.forward == ForwardMethod::Tunnel {
+        let csum = || {
+            tun_flag_name(
+                d.tun_flags.0,
+                ["--tun-nocsum", "--tun-csum", "--tun-remcsum"],
+            )
+        };
+        match d.tun_type {
+            TunnelType::Ipip => w.write_all(b" --tun-type ipip")?,
+            TunnelType::Gue => write!(w, " --tun-type gue --tun-port {} {}", d.tun_port, csum())?,
+            TunnelType::Gre => write!(w, " --tun-type gre {}", csum())?,
+        }
+    }
+    w.write_all(b"\n")
+}
