@@ -49,6 +49,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let outcome = match cli::program_name(&argv0) {
         "ipvsadm-save" => save_personality(&argv0, rest),
         "ipvsadm-restore" => restore::restore_personality(&argv0),
+        _ if is_director_command(rest) => {
+            return crate::director::run(&argv0, rest);
+        }
         _ => run_ipvsadm(&argv0, rest),
     };
     match outcome {
@@ -59,6 +62,15 @@ pub fn main(args: Vec<OsString>) -> i32 {
             f.code
         }
     }
+}
+
+/// `setup ...` and `check` are rsvsadm's own commands (no ipvsadm word
+/// starts without a dash, so they cannot clash with its grammar).
+fn is_director_command(args: &[OsString]) -> bool {
+    matches!(
+        args.first().and_then(|a| a.to_str()),
+        Some("setup" | "check")
+    )
 }
 
 /// The ipvsadm command line.
