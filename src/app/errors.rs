@@ -1,8 +1,11 @@
 //! ipvsadm's wording for kernel errors (libipvs `ipvs_strerror`): the same
 //! errno reads differently depending on the operation that got it.
 
+use std::ffi::{c_char, CStr};
+
 use ipvs::Change;
 use nix::errno::Errno;
+use nix::libc;
 
 /// The operations whose errors ipvsadm words specially.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +74,22 @@ pub fn kernel_message(op: Op, errno: i32) -> String {
     };
     specific
         .or(generic)
-        .map_or_else(|| e.desc().to_string(), str::to_string)
+        .map_or_else(|| strerror(errno), str::to_string)
+}
+
+/// glibc's `strerror` text, which libipvs falls back to. nix's own table
+/// words some errors differently ("Math result not representable" for
+/// ERANGE, where glibc says "Numerical result out of range").
+fn strerror(errno: i32) -> String {
+    let mut buf = [0 as c_char; 256];
+    // SAFETY: buf is writable for its whole length; the XSI strerror_r
+    // (what the libc crate binds on glibc) NUL-terminates what it writes,
+    // also for an unknown errno ("Unknown error N").
+    unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };
+    let bytes: Vec<u8> = buf.iter().map(|&c| c as u8).collect();
+    CStr::from_bytes_until_nul(&bytes)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| format!("Unknown error {errno}"))
 }
 
 #[cfg(test)]
@@ -104,5 +122,11 @@ mod tests {
             kernel_message(Op::Other, Errno::EBUSY as i32),
             "Device or resource busy"
         );
+        // glibc's text, seen from ipvsadm for -y above -x in the lab.
+        assert_eq!(
+            kernel_message(Op::AddDest, Errno::ERANGE as i32),
+            "Numerical result out of range"
+        );
+        assert_eq!(kernel_message(Op::Other, 4242), "Unknown error 4242");
     }
 }

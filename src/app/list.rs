@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 
 use ipvs::conn::{ConnError, ConnReader, CONN_PROC_FILE};
-use ipvs::{Ipvs, Service};
+use ipvs::{Destination, Ipvs, Service};
+use nix::errno::Errno;
 
 use super::{kernel_failure, Failure, Op, Outcome, EXIT_LIST};
 use crate::cli::{ListFormat, ListRequest, ListTarget};
@@ -30,20 +31,23 @@ fn resolver(numeric: bool) -> Box<dyn Resolver> {
     }
 }
 
-fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+pub(super) fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock())
 }
 
-fn write_failed(e: io::Error) -> Failure {
+pub(super) fn write_failed(e: io::Error) -> Failure {
     Failure::new(format!("{e}\n"), EXIT_LIST)
 }
 
-fn list_failed(e: &ipvs::Error) -> Failure {
+pub(super) fn list_failed(e: &ipvs::Error) -> Failure {
     kernel_failure(Op::Get, e, EXIT_LIST)
 }
 
 /// `-L` in all its forms.
 pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
+    if request.format.json {
+        return super::json::list(ipvs, request);
+    }
     let opts = options(&request.format);
     let resolver = resolver(opts.numeric);
     let mut out = stdout();
@@ -80,12 +84,28 @@ fn list_all(
     let services = sorted_services(ipvs, opts.sort)?;
     format::write_list_titles(out, opts).map_err(write_failed)?;
     for svc in &services {
-        write_one(ipvs, out, svc, opts, resolver)?;
+        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
+            format::write_service(out, svc, &dests, opts, resolver).map_err(write_failed)?;
+        }
     }
     Ok(())
 }
 
-fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
+/// The destinations of a service from the listing's service dump, or
+/// `None` if another process has deleted it since: the listing leaves it
+/// out (as one taken a moment later would) rather than fail half-way.
+pub(super) fn destinations_if_still_there(
+    ipvs: &mut Ipvs,
+    svc: &Service,
+) -> Result<Option<Vec<Destination>>, Failure> {
+    match ipvs.destinations(&svc.key) {
+        Ok(dests) => Ok(Some(dests)),
+        Err(ipvs::Error::Kernel(errno)) if errno == Errno::ESRCH as i32 => Ok(None),
+        Err(e) => Err(list_failed(&e)),
+    }
+}
+
+pub(super) fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
     let mut services = ipvs.services().map_err(|e| list_failed(&e))?;
     if sort {
         format::sort_services(&mut services);
@@ -109,9 +129,10 @@ pub fn save(ipvs: &mut Ipvs, numeric: bool) -> Outcome {
     let resolver = resolver(numeric);
     let mut out = stdout();
     for svc in &sorted_services(ipvs, true)? {
-        let dests = ipvs.destinations(&svc.key).map_err(|e| list_failed(&e))?;
-        format::write_save_service(&mut out, svc, &dests, numeric, resolver.as_ref())
-            .map_err(write_failed)?;
+        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
+            format::write_save_service(&mut out, svc, &dests, numeric, resolver.as_ref())
+                .map_err(write_failed)?;
+        }
     }
     out.flush().map_err(write_failed)
 }
@@ -119,21 +140,29 @@ pub fn save(ipvs: &mut Ipvs, numeric: bool) -> Outcome {
 /// `-c`: the kernel's connection table, streamed line by line from
 /// /proc/net/ip_vs_conn (constant memory however many entries).
 fn list_connections(out: &mut impl Write, opts: &ListOptions, resolver: &dyn Resolver) -> Outcome {
-    let file = File::open(CONN_PROC_FILE)
-        .map_err(|_| Failure::new(format!("cannot open file {CONN_PROC_FILE}\n"), EXIT_LIST))?;
-    let reader =
-        ConnReader::new(BufReader::with_capacity(OUTPUT_BUFFER, file)).map_err(|e| match e {
-            ConnError::MissingTitle => Failure::new(
-                format!("unexpected input from {CONN_PROC_FILE}\n"),
-                EXIT_LIST,
-            ),
-            other => Failure::new(format!("{CONN_PROC_FILE}: {other}\n"), EXIT_LIST),
-        })?;
+    let reader = open_connections()?;
     format::write_conn_titles(out, opts).map_err(write_failed)?;
     for entry in reader {
-        let entry =
-            entry.map_err(|e| Failure::new(format!("{CONN_PROC_FILE}: {e}\n"), EXIT_LIST))?;
+        let entry = entry.map_err(conn_failed)?;
         format::write_conn(out, &entry, opts, resolver).map_err(write_failed)?;
     }
     Ok(())
+}
+
+/// /proc/net/ip_vs_conn, past its title line. (/proc/net is the calling
+/// thread's network namespace's, so this follows `--netns`.)
+pub(super) fn open_connections() -> Result<ConnReader<BufReader<File>>, Failure> {
+    let file = File::open(CONN_PROC_FILE)
+        .map_err(|_| Failure::new(format!("cannot open file {CONN_PROC_FILE}\n"), EXIT_LIST))?;
+    ConnReader::new(BufReader::with_capacity(OUTPUT_BUFFER, file)).map_err(|e| match e {
+        ConnError::MissingTitle => Failure::new(
+            format!("unexpected input from {CONN_PROC_FILE}\n"),
+            EXIT_LIST,
+        ),
+        other => conn_failed(other),
+    })
+}
+
+pub(super) fn conn_failed(e: ConnError) -> Failure {
+    Failure::new(format!("{CONN_PROC_FILE}: {e}\n"), EXIT_LIST)
 }

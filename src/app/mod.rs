@@ -1,10 +1,21 @@
 //! What the binary does: pick the personality from argv\[0\], parse the
 //! command line, run the command against the kernel and map every outcome
 //! to ipvsadm's output and exit status.
+//!
+//! rsvsadm's own additions: a leading `--netns NAME` (`netns`), `-L
+//! --json` (`json`), `rsvsadm service ...` for the systemd units
+//! (`service`), and the whole command line as one clap definition for
+//! completions ([`completions`]).
 
+pub mod completions;
 mod errors;
+mod json;
 mod list;
+mod netns;
+pub mod reconcile;
 mod restore;
+mod service;
+mod sync;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -45,15 +56,38 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "rsvsadm".to_string());
-    let rest = &args[args.len().min(1)..];
+    let rest = match enter_netns(&argv0, &args[args.len().min(1)..]) {
+        Ok(rest) => rest,
+        Err(f) => return report(Err(f)),
+    };
     let outcome = match cli::program_name(&argv0) {
         "ipvsadm-save" => save_personality(&argv0, rest),
         "ipvsadm-restore" => restore::restore_personality(&argv0),
         _ if is_director_command(rest) => {
             return crate::director::run(&argv0, rest);
         }
+        // Like `setup`, a word ipvsadm's grammar cannot start with.
+        _ if first_word(rest) == Some("service") => return service::run(&argv0, rest),
         _ => run_ipvsadm(&argv0, rest),
     };
+    report(outcome)
+}
+
+/// A leading `--netns NAME`: enter it, and go on with the other words.
+fn enter_netns<'a>(argv0: &str, args: &'a [OsString]) -> Result<&'a [OsString], Failure> {
+    let prefixed = |f: Failure| {
+        let prog = cli::program_name(argv0);
+        Failure::new(format!("{prog}: {}", f.message), f.code)
+    };
+    let (name, rest) = netns::split_leading(args).map_err(prefixed)?;
+    if let Some(name) = name {
+        netns::enter(name).map_err(prefixed)?;
+    }
+    Ok(rest)
+}
+
+/// Prints a failure's message; the exit status.
+fn report(outcome: Outcome) -> i32 {
     match outcome {
         Ok(()) => 0,
         Err(f) => {
@@ -67,10 +101,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
 /// `setup ...` and `check` are rsvsadm's own commands (no ipvsadm word
 /// starts without a dash, so they cannot clash with its grammar).
 fn is_director_command(args: &[OsString]) -> bool {
-    matches!(
-        args.first().and_then(|a| a.to_str()),
-        Some("setup" | "check")
-    )
+    matches!(first_word(args), Some("setup" | "check"))
+}
+
+fn first_word(args: &[OsString]) -> Option<&str> {
+    args.first().and_then(|a| a.to_str())
 }
 
 /// The ipvsadm command line.
@@ -110,6 +145,7 @@ pub fn execute(argv0: &str, command: Command) -> Outcome {
         Command::List(request) => list::list(&mut connect()?, &request),
         Command::Save { numeric } => list::save(&mut connect()?, numeric),
         Command::Restore => restore::restore(argv0, &mut connect()?, false),
+        Command::Sync(options) => sync::sync(argv0, &mut connect()?, options),
         // Every other command is a single change to the table.
         other => match to_change(other) {
             Some(change) => apply(&mut connect()?, &change),
@@ -147,12 +183,13 @@ pub fn to_change(command: Command) -> Option<Change> {
         Command::List(_)
         | Command::Save { .. }
         | Command::Restore
+        | Command::Sync(_)
         | Command::Help
         | Command::Version => return None,
     })
 }
 
-fn apply(ipvs: &mut Ipvs, change: &Change) -> Outcome {
+pub(crate) fn apply(ipvs: &mut Ipvs, change: &Change) -> Outcome {
     ipvs.apply(change)
         .map_err(|e| kernel_failure(Op::of(change), &e, EXIT_KERNEL))
 }

@@ -4,20 +4,23 @@
 //! ipvsadm); the exit status is then non-zero.
 
 use std::io::{self, Read};
+use std::path::Path;
 
 use ipvs::{Change, Ipvs};
 
 use super::{connect, execute, kernel_failure, to_change, Failure, Op, Outcome, EXIT_KERNEL};
 use crate::cli::{self, Command, ParseOptions, RestoreLine};
 
-/// A run of consecutive changes, or a command that is not a change (a
-/// listing inside the input, which must see the changes before it).
+/// A run of consecutive changes, each with its 1-based input line (0 for
+/// the flush `ipvsadm-restore` does first), or a command that is not a
+/// change (a listing inside the input, which must see the changes before
+/// it).
 enum Step {
-    Changes(Vec<(usize, String, Change)>),
+    Changes(Vec<(usize, Change)>),
     Other(Command),
 }
 
-fn read_stdin() -> Result<Vec<u8>, Failure> {
+pub(super) fn read_stdin() -> Result<Vec<u8>, Failure> {
     let mut input = Vec::new();
     io::stdin()
         .lock()
@@ -26,28 +29,39 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
     Ok(input)
 }
 
-/// The line's text as the user wrote it, for error messages.
-fn line_text(input: &[u8], line: usize) -> String {
-    input
-        .split(|b| *b == b'\n')
-        .nth(line.saturating_sub(1))
-        .map(|l| {
-            String::from_utf8_lossy(l)
-                .trim_end_matches('\r')
-                .to_string()
-        })
-        .unwrap_or_default()
+/// The input split into lines, indexed once when a line is refused:
+/// looking each one up from the start of the input would cost O(lines)
+/// per line (minutes for a 50,000-line restore).
+pub(super) struct Lines<'a>(Vec<&'a [u8]>);
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(input: &'a [u8]) -> Lines<'a> {
+        Lines(input.split(|b| *b == b'\n').collect())
+    }
+
+    /// The text of 1-based line `line` as the user wrote it (line 0 is
+    /// the flush of `ipvsadm-restore`), for error messages.
+    pub(super) fn text(&self, line: usize) -> String {
+        match line.checked_sub(1) {
+            None => "-C".to_string(),
+            Some(i) => self.0.get(i).map_or_else(String::new, |l| {
+                String::from_utf8_lossy(l)
+                    .trim_end_matches('\r')
+                    .to_string()
+            }),
+        }
+    }
 }
 
-fn plan(input: &[u8], lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
+fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut batch = Vec::new();
     if flush_first {
-        batch.push((0, "-C".to_string(), Change::Flush));
+        batch.push((0, Change::Flush));
     }
     for RestoreLine { line, command } in lines {
         match to_change(command.clone()) {
-            Some(change) => batch.push((line, line_text(input, line), change)),
+            Some(change) => batch.push((line, change)),
             None => {
                 if !batch.is_empty() {
                     steps.push(Step::Changes(std::mem::take(&mut batch)));
@@ -62,15 +76,54 @@ fn plan(input: &[u8], lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
     steps
 }
 
+/// Where restore input comes from: it names a bad line in messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// `-R`: "-R line N".
+    Stdin,
+    /// A rules file (`service start`): "PATH:N".
+    File(&'a Path),
+}
+
+impl Source<'_> {
+    fn locate(&self, prog: &str, line: usize) -> String {
+        match self {
+            Source::Stdin => format!("{prog}: -R line {line}"),
+            Source::File(path) => format!("{prog}: {}:{line}", path.display()),
+        }
+    }
+}
+
 /// `-R` (and `ipvsadm-restore`, which flushes the table first).
 pub fn restore(argv0: &str, ipvs: &mut Ipvs, flush_first: bool) -> Outcome {
     let input = read_stdin()?;
-    let lines = cli::parse_restore_with(&input, &cli::SystemResolver, ParseOptions::from_env())
-        .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
+    restore_rules(argv0, ipvs, &input, Source::Stdin, flush_first)
+}
+
+/// Checks every line of `input`, then applies them (after a flush, if
+/// `flush_first`).
+pub fn restore_rules(
+    argv0: &str,
+    ipvs: &mut Ipvs,
+    input: &[u8],
+    source: Source<'_>,
+    flush_first: bool,
+) -> Outcome {
+    let lines = cli::parse_restore_with(input, &cli::SystemResolver, ParseOptions::from_env())
+        .map_err(|e| {
+            // For stdin, exactly RestoreError::render(argv0).
+            let message = format!(
+                "{}: {}\n{}",
+                source.locate(argv0, e.line),
+                e.text,
+                e.error.render(argv0)
+            );
+            Failure::new(message, e.exit_code())
+        })?;
     let mut failed = false;
-    for step in plan(&input, lines, flush_first) {
+    for step in plan(lines, flush_first) {
         match step {
-            Step::Changes(batch) => failed |= apply_batch(argv0, ipvs, &batch)?,
+            Step::Changes(batch) => failed |= apply_batch(argv0, ipvs, input, &batch, source)?,
             Step::Other(command) => execute(argv0, command)?,
         }
     }
@@ -86,31 +139,39 @@ pub fn restore(argv0: &str, ipvs: &mut Ipvs, flush_first: bool) -> Outcome {
 fn apply_batch(
     argv0: &str,
     ipvs: &mut Ipvs,
-    batch: &[(usize, String, Change)],
+    input: &[u8],
+    batch: &[(usize, Change)],
+    source: Source<'_>,
 ) -> Result<bool, Failure> {
     let mut refused = Vec::new();
-    ipvs.apply_all(batch.iter().map(|(_, _, c)| c), |i, result| {
+    ipvs.apply_all(batch.iter().map(|(_, c)| c), |i, result| {
         if let Err(errno) = result {
             refused.push((i, errno));
         }
     })
     .map_err(|e| kernel_failure(Op::Other, &e, EXIT_KERNEL))?;
+    if refused.is_empty() {
+        return Ok(false);
+    }
     let prog = cli::program_name(argv0);
+    let lines = Lines::new(input);
     let mut report = String::new();
     for (i, errno) in &refused {
-        let (line, text, change) = &batch[*i];
+        let (line, change) = &batch[*i];
         let failure = kernel_failure(Op::of(change), &ipvs::Error::Kernel(*errno), EXIT_KERNEL);
         if failure.code != EXIT_KERNEL {
             // Not a per-line problem (no permission at all): stop here.
             return Err(failure);
         }
         report.push_str(&format!(
-            "{prog}: -R line {line}: {text}\n{}",
+            "{}: {}\n{}",
+            source.locate(prog, *line),
+            lines.text(*line),
             failure.message
         ));
     }
     eprint!("{report}");
-    Ok(!refused.is_empty())
+    Ok(true)
 }
 
 /// `ipvsadm-restore`: like `-R`, but the table is flushed first.

@@ -51,6 +51,9 @@ pub enum Command {
     Save { numeric: bool },
     /// `-R`
     Restore,
+    /// `-R --sync` (rsvsadm): the fewest changes that make the table equal
+    /// to the rules, all undone if the kernel refuses one.
+    Sync(SyncOptions),
     /// `-Z`: one service or all.
     Zero(Option<ServiceKey>),
     /// `--set tcp tcpfin udp` (0 = unchanged).
@@ -65,6 +68,20 @@ pub enum Command {
     /// `-v`: print [`super::version_text`] to stdout, exit 0.
     Version,
 }
+
+/// How `-R --sync` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncOptions {
+    /// `--dry-run`: print the changes as rules, change nothing.
+    pub dry_run: bool,
+    /// `--drain[=SECONDS]`: before removing destinations, set their weight
+    /// to 0 and wait up to this long for their active connections to end.
+    pub drain: Option<u32>,
+}
+
+/// `--drain` without a value: long enough for most requests and
+/// keep-alive connections to end.
+pub const DEFAULT_DRAIN_SECONDS: u32 = 60;
 
 /// What `-L` lists. At most one of these can be asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,6 +118,8 @@ pub struct ListFormat {
     pub persistent_conn: bool,
     /// `--tun-info`
     pub tun_info: bool,
+    /// `--json` (rsvsadm): one JSON document instead of the text.
+    pub json: bool,
 }
 
 /// A `-L` request.
@@ -188,9 +207,15 @@ enum Opt {
     TunNocsum,
     TunCsum,
     TunRemcsum,
+    /// rsvsadm's `--json`, last so that ipvsadm's error order is kept.
+    Json,
+    /// rsvsadm's `-R --sync`, `--dry-run`, `--drain`.
+    Sync,
+    DryRun,
+    Drain,
 }
 
-const ALL_OPTS: [Opt; 34] = [
+const ALL_OPTS: [Opt; 38] = [
     Opt::Numeric,
     Opt::Connection,
     Opt::Service,
@@ -225,6 +250,10 @@ const ALL_OPTS: [Opt; 34] = [
     Opt::TunNocsum,
     Opt::TunCsum,
     Opt::TunRemcsum,
+    Opt::Json,
+    Opt::Sync,
+    Opt::DryRun,
+    Opt::Drain,
 ];
 
 impl Opt {
@@ -265,6 +294,10 @@ impl Opt {
             Opt::TunNocsum => "tun-nocsum",
             Opt::TunCsum => "tun-csum",
             Opt::TunRemcsum => "tun-remcsum",
+            Opt::Json => "json",
+            Opt::Sync => "sync",
+            Opt::DryRun => "dry-run",
+            Opt::Drain => "drain",
         }
     }
 
@@ -300,7 +333,8 @@ fn command_rules(cmd: Cmd) -> &'static [(Opt, Rule)] {
             (SchedFlags, Optional),
         ],
         Cmd::Del => &[(Service, Required)],
-        Cmd::Flush | Cmd::Timeout | Cmd::Restore => &[],
+        Cmd::Flush | Cmd::Timeout => &[],
+        Cmd::Restore => &[(Sync, Optional), (DryRun, Optional), (Drain, Optional)],
         Cmd::List => &[
             (Numeric, Optional),
             (Connection, Exclusive),
@@ -315,6 +349,7 @@ fn command_rules(cmd: Cmd) -> &'static [(Opt, Rule)] {
             (SyncId, Optional),
             (Exact, Optional),
             (TunInfo, Optional),
+            (Json, Optional),
         ],
         Cmd::AddDest | Cmd::EditDest => &[
             (Service, Required),
@@ -514,6 +549,7 @@ struct Entry {
     mcast_ttl: Option<u8>,
     sync_maxlen: Option<u16>,
     timeouts: Timeouts,
+    drain: Option<u32>,
     format: ListFormat,
 }
 
@@ -550,6 +586,7 @@ impl Entry {
             mcast_ttl: None,
             sync_maxlen: None,
             timeouts: Timeouts::default(),
+            drain: None,
             format: ListFormat::default(),
         }
     }
@@ -775,6 +812,30 @@ impl Entry {
                 self.set(Opt::TunRemcsum)?;
                 self.tun_flags |= TunnelFlags::REMCSUM;
             }
+            OptId::Json => {
+                self.set(Opt::Json)?;
+                self.format.json = true;
+            }
+            OptId::Sync => self.set(Opt::Sync)?,
+            OptId::DryRun => self.set(Opt::DryRun)?,
+            OptId::Drain => {
+                self.set(Opt::Drain)?;
+                self.drain = Some(match value.as_deref() {
+                    None => DEFAULT_DRAIN_SECONDS,
+                    Some(v) => string_to_number(v, 0, MAX_TIMEOUT).ok_or_else(|| {
+                        CliError::fail(format!(
+                            "invalid drain time `{v}' specified (seconds, 0 to {MAX_TIMEOUT})"
+                        ))
+                    })? as u32,
+                });
+            }
+            // The program enters the namespace before it parses the
+            // command (see `app::netns`), so here it is misplaced.
+            OptId::Netns => {
+                return Err(CliError::fail(format!(
+                    "--netns must be the first argument, before the command (`--netns {v} -L -n`)"
+                )));
+            }
             // Commands, -h and -v after the first option.
             OptId::AddService
             | OptId::EditService
@@ -927,6 +988,15 @@ impl Entry {
                     target,
                     format: self.format,
                 })
+            }
+            Cmd::Restore if self.has(Opt::Sync) => Command::Sync(SyncOptions {
+                dry_run: self.has(Opt::DryRun),
+                drain: self.drain,
+            }),
+            Cmd::Restore if self.has(Opt::DryRun) || self.has(Opt::Drain) => {
+                return Err(CliError::fail(
+                    "--dry-run and --drain only go with -R --sync",
+                ))
             }
             Cmd::Restore => Command::Restore,
             Cmd::Save => Command::Save {

@@ -25,7 +25,7 @@ pub mod restore;
 use std::ffi::OsStr;
 use std::fmt;
 
-pub use command::{Command, ListFormat, ListRequest, ListTarget};
+pub use command::{Command, ListFormat, ListRequest, ListTarget, SyncOptions};
 pub use help::{help_text, program_name, try_help_text, version_text};
 pub use options::{clap_command, OPTIONS};
 pub use resolve::{NameResolver, NoResolver, SystemResolver};

@@ -69,6 +69,11 @@ pub enum OptId {
     TunNocsum,
     TunCsum,
     TunRemcsum,
+    Json,
+    Netns,
+    Sync,
+    DryRun,
+    Drain,
 }
 
 /// Whether an option takes a value (popt's `POPT_ARG_NONE`,
@@ -93,6 +98,8 @@ pub enum Role {
     Option,
     /// Connection-sync daemon option.
     Daemon,
+    /// rsvsadm's own option, not in ipvsadm (and so not in its `-h` text).
+    Extension,
 }
 
 /// One row of the option table.
@@ -228,6 +235,11 @@ pub static OPTIONS: &[OptSpec] = &[
     row(O::TunNocsum, "tun-nocsum", &[], K::None, R::Option, None, &[], "tunnel encapsulation without checksum"),
     row(O::TunCsum, "tun-csum", &[], K::None, R::Option, None, &[], "tunnel encapsulation with checksum"),
     row(O::TunRemcsum, "tun-remcsum", &[], K::None, R::Option, None, &[], "tunnel encapsulation with remote checksum"),
+    row(O::Json, "json", &[], K::None, R::Extension, None, &[], "with -L: the listing as one JSON document (see rsvsadm(8))"),
+    row(O::Netns, "netns", &[], K::Required, R::Extension, Some("name"), &[], "run in the named network namespace (as `ip -n`); comes first"),
+    row(O::Sync, "sync", &[], K::None, R::Extension, None, &[], "with -R: change the table to the rules with the fewest changes, undone if one fails"),
+    row(O::DryRun, "dry-run", &[], K::None, R::Extension, None, &[], "with -R --sync: print the changes as rules instead of making them"),
+    row(O::Drain, "drain", &[], K::Optional, R::Extension, Some("seconds"), &[], "with -R --sync: weight 0 for servers that go, then wait for their connections (default 60 s)"),
 ];
 
 /// popt's long-name lookup: exact match, first row wins.
@@ -273,6 +285,7 @@ pub fn clap_command(prog: &str) -> clap::Command {
             Role::Service => "Virtual service",
             Role::Option => "Options",
             Role::Daemon => "Daemon options",
+            Role::Extension => "rsvsadm extensions",
         });
         arg = match s.arg {
             ArgKind::None => arg.action(ArgAction::SetTrue),

@@ -128,7 +128,7 @@ pub fn parse_restore_with(
             error,
         };
         let command = parse_args(&tokens, resolver, options).map_err(fail)?;
-        if command == Command::Restore {
+        if matches!(command, Command::Restore | Command::Sync(_)) {
             // restore_table() refuses to recurse: tryhelp_exit().
             return Err(fail(CliError::TryHelp));
         }

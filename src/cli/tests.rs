@@ -1365,3 +1365,95 @@ fn cli_restore_100k_lines_fast() {
     // Generous for debug builds on a loaded machine.
     assert!(took.as_secs() < 10, "took {took:?}");
 }
+
+#[test]
+fn cli_restore_sync_options() {
+    assert_eq!(ok("-R"), Command::Restore);
+    assert_eq!(ok("-R --sync"), Command::Sync(SyncOptions::default()));
+    assert_eq!(
+        ok("--restore --sync --dry-run --drain"),
+        Command::Sync(SyncOptions {
+            dry_run: true,
+            drain: Some(command::DEFAULT_DRAIN_SECONDS),
+        })
+    );
+    for words in [
+        "-R --sync --drain=5",
+        "-R --drain 5 --sync",
+        "-R --sync --drain 5",
+    ] {
+        assert_eq!(
+            ok(words),
+            Command::Sync(SyncOptions {
+                dry_run: false,
+                drain: Some(5),
+            }),
+            "{words}"
+        );
+    }
+    assert_fail(
+        "-R --dry-run",
+        "--dry-run and --drain only go with -R --sync",
+    );
+    assert_fail(
+        "-R --drain=3",
+        "--dry-run and --drain only go with -R --sync",
+    );
+    assert_fail("-R --sync --sync", "multiple 'sync' options specified");
+    assert_fail(
+        "-R --sync --drain=-1",
+        "invalid drain time `-1' specified (seconds, 0 to 2678400)",
+    );
+    assert_fail(
+        "-R --sync --drain=x",
+        "invalid drain time `x' specified (seconds, 0 to 2678400)",
+    );
+    assert_fail("-L --sync", "Illegal 'sync' option with the 'list' command");
+    assert_fail(
+        "-A -t 1.2.3.4:80 --dry-run",
+        "Illegal 'dry-run' option with the 'add-service' command",
+    );
+    assert_popt("-R --sync=1", "--sync=1: option does not take an argument");
+}
+
+#[test]
+fn cli_restore_sync_is_not_a_restore_line() {
+    let e = restore("-A -t 1.2.3.4:80\n-R --sync\n").unwrap_err();
+    assert_eq!((e.line, e.error), (2, CliError::TryHelp));
+}
+
+#[test]
+fn cli_json_goes_with_every_listing() {
+    for (line, target) in [
+        ("-L --json", ListTarget::All),
+        ("-Ln --json", ListTarget::All),
+        ("-L -c --json", ListTarget::Connections),
+        ("-L --timeout --json", ListTarget::Timeouts),
+        ("-L --daemon --json", ListTarget::Daemons),
+        ("-L --stats --rate --exact --json", ListTarget::All),
+    ] {
+        let Command::List(request) = ok(line) else {
+            panic!("{line:?}")
+        };
+        assert!(request.format.json, "{line:?}");
+        assert_eq!(request.target, target, "{line:?}");
+    }
+    let Command::List(plain) = ok("-Ln") else {
+        panic!("-Ln")
+    };
+    assert!(!plain.format.json);
+    assert_fail("-S --json", "Illegal 'json' option with the 'save' command");
+    assert_fail("-L --json --json", "multiple 'json' options specified");
+    assert_popt("-L --json=1", "--json=1: option does not take an argument");
+}
+
+#[test]
+fn cli_netns_must_come_first() {
+    // `--netns` is taken off the front before parsing (app::netns); one
+    // that is left is misplaced.
+    assert_fail(
+        "-L --netns blue",
+        "--netns must be the first argument, before the command (`--netns blue -L -n`)",
+    );
+    assert_eq!(err("--netns blue -L"), CliError::TryHelp);
+}

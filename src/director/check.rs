@@ -17,6 +17,7 @@ use ipvs::{Destination, ForwardMethod, Service, ServiceKey};
 use serde_json::Value;
 
 use super::addr::{self, RouteGet};
+use super::check_sync;
 use super::cli::CheckArgs;
 use super::error::{Error, Result};
 use super::exec;
@@ -88,9 +89,11 @@ pub struct Snapshot {
     /// The connection table, then the same a few seconds later.
     pub conns_before: Vec<ConnEntry>,
     pub conns_after: Vec<ConnEntry>,
+    /// The connection-sync daemons (`check_sync.rs`).
+    pub sync: check_sync::SyncView,
 }
 
-fn service_name(key: &ServiceKey) -> String {
+pub(super) fn service_name(key: &ServiceKey) -> String {
     match key {
         ServiceKey::Addr {
             protocol,
@@ -162,6 +165,7 @@ pub fn findings(s: &Snapshot) -> Vec<Finding> {
     conntrack(s, &mut out);
     fullnat_forwarding(s, &mut out);
     stuck_handshakes(s, &mut out);
+    out.extend(check_sync::findings(&s.sync, &s.services));
     out.sort_by_key(|f| f.severity);
     out
 }
@@ -677,6 +681,7 @@ fn gather(wait: Duration) -> Result<Snapshot> {
         ipv6_forwarding: read_bool(&Sysctl::ipv6_forwarding(), root)?,
         vs_conntrack: read_bool(&Sysctl::vs_conntrack(), root)?,
         redirects_all: read_bool(&Sysctl::ipv4_conf(ConfDev::All, "send_redirects"), root)?,
+        sync: check_sync::gather(root)?,
         ..Snapshot::default()
     };
     let mut addrs: BTreeSet<IpAddr> = BTreeSet::new();

@@ -18,6 +18,7 @@
 
 mod addr;
 pub mod check;
+mod check_sync;
 pub mod cli;
 mod error;
 mod exec;

@@ -63,6 +63,11 @@ impl Sysctl {
         Sysctl::new(&["net", "ipv4", "vs", "conntrack"])
     }
 
+    /// Any `net.ipv4.vs.KEY` (the connection-sync parameters).
+    pub fn ipvs(key: &str) -> Sysctl {
+        Sysctl::new(&["net", "ipv4", "vs", key])
+    }
+
     pub fn ipv4_conf(dev: ConfDev<'_>, key: &str) -> Sysctl {
         Sysctl::new(&["net", "ipv4", "conf", dev.component(), key])
     }

@@ -24,8 +24,11 @@
 //! ipvsadm does), with ipvsadm's cuts: a rendered `host:port` never exceeds
 //! 59 bytes, a listed IPv4 service column 33 and a listed IPv4 destination
 //! 28; `-S` does not cut beyond the 59.
+//!
+//! [`json`] is rsvsadm's own `-L --json` format (pure functions too).
 
 mod conn;
+pub mod json;
 mod list;
 mod misc;
 mod resolve;
@@ -42,7 +45,7 @@ pub use conn::{write_conn, write_conn_titles};
 pub use list::{write_list_titles, write_service};
 pub use misc::{write_daemons, write_timeouts, write_version_header};
 pub use resolve::{NumericResolver, Resolver, SystemResolver};
-pub use save::write_save_service;
+pub use save::{write_change, write_save_service};
 pub use sort::{compare_destinations, compare_services, sort_destinations, sort_services};
 pub use text::inet_ntop;
 

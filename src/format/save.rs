@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 
 use ipvs::{
-    Destination, Family, ForwardMethod, Protocol, Service, ServiceFlags, ServiceKey, TunnelType,
+    Change, Destination, Family, ForwardMethod, Protocol, Service, ServiceFlags, ServiceKey,
+    TunnelType,
 };
 
 use super::list::{
@@ -37,11 +38,95 @@ fn render_save_service(
     numeric: bool,
     resolver: &dyn Resolver,
 ) -> io::Result<()> {
-    let label = rule_label(svc, numeric, resolver);
+    let label = rule_label(&svc.key, numeric, resolver);
+    write_service_rule(w, b"-A ", &label, svc)?;
+    for i in qsort_order(dests, compare_destinations) {
+        write_dest_rule(
+            w,
+            b"-a ",
+            &label,
+            &dests[i],
+            service_protocol(svc),
+            numeric,
+            resolver,
+        )?;
+    }
+    Ok(())
+}
+
+/// One change of rsvsadm's `-R --sync` as a rule line in the `-S` syntax
+/// (`-A`/`-E`, `-D`, `-a`/`-e`, `-d`), so that a dry run prints what
+/// `-R` would do. Thresholds, which `-S` never writes, are added as
+/// `-x`/`-y` when set: an edit may change only them. Other changes are
+/// not table rules and are refused (`InvalidInput`).
+pub fn write_change<W: Write + ?Sized>(
+    w: &mut W,
+    change: &Change,
+    numeric: bool,
+    resolver: &dyn Resolver,
+) -> io::Result<()> {
+    let label = |key: &ServiceKey| rule_label(key, numeric, resolver);
+    let protocol = |key: &ServiceKey| match key {
+        ServiceKey::Addr { protocol, .. } => Some(*protocol),
+        ServiceKey::Fwmark { .. } => None,
+    };
+    let mut line = Vec::with_capacity(128);
+    match change {
+        Change::AddService(svc) => write_service_rule(&mut line, b"-A ", &label(&svc.key), svc)?,
+        Change::EditService(svc) => write_service_rule(&mut line, b"-E ", &label(&svc.key), svc)?,
+        Change::DeleteService(key) => {
+            line.extend_from_slice(b"-D ");
+            line.extend(label(key));
+            line.push(b'\n');
+        }
+        Change::AddDest(key, d) | Change::EditDest(key, d) => {
+            let command: &[u8] = if matches!(change, Change::AddDest(..)) {
+                b"-a "
+            } else {
+                b"-e "
+            };
+            write_dest_rule(
+                &mut line,
+                command,
+                &label(key),
+                d,
+                protocol(key),
+                numeric,
+                resolver,
+            )?;
+            if d.upper_threshold != 0 || d.lower_threshold != 0 {
+                line.pop();
+                writeln!(line, " -x {} -y {}", d.upper_threshold, d.lower_threshold)?;
+            }
+        }
+        Change::DeleteDest(key, addr, port) => {
+            line.extend_from_slice(b"-d ");
+            line.extend(label(key));
+            line.extend_from_slice(b" -r ");
+            line.extend(addrport(*addr, *port, protocol(key), numeric, resolver));
+            line.push(b'\n');
+        }
+        other => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not a virtual-server rule: {other:?}"),
+            ))
+        }
+    }
+    w.write_all(&line)
+}
+
+/// A service's rule line after `command` (`-A ` or `-E `).
+fn write_service_rule(
+    w: &mut Vec<u8>,
+    command: &[u8],
+    label: &[u8],
+    svc: &Service,
+) -> io::Result<()> {
     // ipvsadm: "-A %s -s %s", " -p %u", " -M %s" / " -M %i", " --pe %s",
     // " -o", " -b " + flags
-    w.write_all(b"-A ")?;
-    w.write_all(&label)?;
+    w.write_all(command)?;
+    w.write_all(label)?;
     w.write_all(b" -s ")?;
     w.write_all(scheduler(svc))?;
     if svc.flags.has(ServiceFlags::PERSISTENT) {
@@ -60,24 +145,13 @@ fn render_save_service(
     if has_sched_flags(svc) {
         write!(w, " -b {}", sched_flags(svc))?;
     }
-    w.write_all(b"\n")?;
-    for i in qsort_order(dests, compare_destinations) {
-        write_dest_rule(
-            w,
-            &label,
-            &dests[i],
-            service_protocol(svc),
-            numeric,
-            resolver,
-        )?;
-    }
-    Ok(())
+    w.write_all(b"\n")
 }
 
 /// ipvsadm's rule `svc_name`: `-t`/`-u`/`--sctp-service` and the
 /// address:port (not cut beyond addrport's 59 bytes), or `-f %d` (+ ` -6`).
-fn rule_label(svc: &Service, numeric: bool, resolver: &dyn Resolver) -> Vec<u8> {
-    match svc.key {
+fn rule_label(key: &ServiceKey, numeric: bool, resolver: &dyn Resolver) -> Vec<u8> {
+    match *key {
         ServiceKey::Fwmark { mark, family } => {
             let v6 = if family == Family::Inet6 { " -6" } else { "" };
             format!("-f {}{v6}", mark as i32).into_bytes()
@@ -110,17 +184,19 @@ fn forward_switch(f: ForwardMethod) -> &'static str {
     }
 }
 
-/// `-a %s -r %s %s -w %d`, and for tunnels `--tun-type` with, for gue,
-/// `--tun-port %d`, and for gue and gre the checksum option.
+/// `-a %s -r %s %s -w %d` (`command` is `-a ` or `-e `), and for tunnels
+/// `--tun-type` with, for gue, `--tun-port %d`, and for gue and gre the
+/// checksum option.
 fn write_dest_rule<W: Write + ?Sized>(
     w: &mut W,
+    command: &[u8],
     label: &[u8],
     d: &Destination,
     protocol: Option<Protocol>,
     numeric: bool,
     resolver: &dyn Resolver,
 ) -> io::Result<()> {
-    w.write_all(b"-a ")?;
+    w.write_all(command)?;
     w.write_all(label)?;
     w.write_all(b" -r ")?;
     w.write_all(&addrport(d.addr, d.port, protocol, numeric, resolver))?;

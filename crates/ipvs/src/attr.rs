@@ -12,43 +12,43 @@ use netlink_packet_core::{
 };
 
 // Nested attribute kinds at the top level of a command (IPVS_CMD_ATTR_*).
-const CMD_ATTR_SERVICE: u16 = 1;
-const CMD_ATTR_DEST: u16 = 2;
-const CMD_ATTR_DAEMON: u16 = 3;
-const CMD_ATTR_TIMEOUT_TCP: u16 = 4;
-const CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
-const CMD_ATTR_TIMEOUT_UDP: u16 = 6;
+pub(crate) const CMD_ATTR_SERVICE: u16 = 1;
+pub(crate) const CMD_ATTR_DEST: u16 = 2;
+pub(crate) const CMD_ATTR_DAEMON: u16 = 3;
+pub(crate) const CMD_ATTR_TIMEOUT_TCP: u16 = 4;
+pub(crate) const CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
+pub(crate) const CMD_ATTR_TIMEOUT_UDP: u16 = 6;
 
 // IPVS_SVC_ATTR_*
-const SVC_ATTR_AF: u16 = 1;
-const SVC_ATTR_PROTOCOL: u16 = 2;
-const SVC_ATTR_ADDR: u16 = 3;
-const SVC_ATTR_PORT: u16 = 4;
-const SVC_ATTR_FWMARK: u16 = 5;
-const SVC_ATTR_SCHED_NAME: u16 = 6;
-const SVC_ATTR_FLAGS: u16 = 7;
-const SVC_ATTR_TIMEOUT: u16 = 8;
-const SVC_ATTR_NETMASK: u16 = 9;
-const SVC_ATTR_STATS: u16 = 10;
-const SVC_ATTR_PE_NAME: u16 = 11;
-const SVC_ATTR_STATS64: u16 = 12;
+pub(crate) const SVC_ATTR_AF: u16 = 1;
+pub(crate) const SVC_ATTR_PROTOCOL: u16 = 2;
+pub(crate) const SVC_ATTR_ADDR: u16 = 3;
+pub(crate) const SVC_ATTR_PORT: u16 = 4;
+pub(crate) const SVC_ATTR_FWMARK: u16 = 5;
+pub(crate) const SVC_ATTR_SCHED_NAME: u16 = 6;
+pub(crate) const SVC_ATTR_FLAGS: u16 = 7;
+pub(crate) const SVC_ATTR_TIMEOUT: u16 = 8;
+pub(crate) const SVC_ATTR_NETMASK: u16 = 9;
+pub(crate) const SVC_ATTR_STATS: u16 = 10;
+pub(crate) const SVC_ATTR_PE_NAME: u16 = 11;
+pub(crate) const SVC_ATTR_STATS64: u16 = 12;
 
 // IPVS_DEST_ATTR_*
-const DEST_ATTR_ADDR: u16 = 1;
-const DEST_ATTR_PORT: u16 = 2;
-const DEST_ATTR_FWD_METHOD: u16 = 3;
-const DEST_ATTR_WEIGHT: u16 = 4;
-const DEST_ATTR_U_THRESH: u16 = 5;
-const DEST_ATTR_L_THRESH: u16 = 6;
-const DEST_ATTR_ACTIVE_CONNS: u16 = 7;
-const DEST_ATTR_INACT_CONNS: u16 = 8;
-const DEST_ATTR_PERSIST_CONNS: u16 = 9;
-const DEST_ATTR_STATS: u16 = 10;
-const DEST_ATTR_ADDR_FAMILY: u16 = 11;
-const DEST_ATTR_STATS64: u16 = 12;
-const DEST_ATTR_TUN_TYPE: u16 = 13;
-const DEST_ATTR_TUN_PORT: u16 = 14;
-const DEST_ATTR_TUN_FLAGS: u16 = 15;
+pub(crate) const DEST_ATTR_ADDR: u16 = 1;
+pub(crate) const DEST_ATTR_PORT: u16 = 2;
+pub(crate) const DEST_ATTR_FWD_METHOD: u16 = 3;
+pub(crate) const DEST_ATTR_WEIGHT: u16 = 4;
+pub(crate) const DEST_ATTR_U_THRESH: u16 = 5;
+pub(crate) const DEST_ATTR_L_THRESH: u16 = 6;
+pub(crate) const DEST_ATTR_ACTIVE_CONNS: u16 = 7;
+pub(crate) const DEST_ATTR_INACT_CONNS: u16 = 8;
+pub(crate) const DEST_ATTR_PERSIST_CONNS: u16 = 9;
+pub(crate) const DEST_ATTR_STATS: u16 = 10;
+pub(crate) const DEST_ATTR_ADDR_FAMILY: u16 = 11;
+pub(crate) const DEST_ATTR_STATS64: u16 = 12;
+pub(crate) const DEST_ATTR_TUN_TYPE: u16 = 13;
+pub(crate) const DEST_ATTR_TUN_PORT: u16 = 14;
+pub(crate) const DEST_ATTR_TUN_FLAGS: u16 = 15;
 
 // IPVS_DAEMON_ATTR_*
 const DAEMON_ATTR_STATE: u16 = 1;
@@ -61,11 +61,11 @@ const DAEMON_ATTR_MCAST_PORT: u16 = 7;
 const DAEMON_ATTR_MCAST_TTL: u16 = 8;
 
 // IPVS_STATS_ATTR_*
-const STATS_ATTR_CONNS: u16 = 1;
-const STATS_ATTR_OUTBPS: u16 = 10;
+pub(crate) const STATS_ATTR_CONNS: u16 = 1;
+pub(crate) const STATS_ATTR_OUTBPS: u16 = 10;
 // The 32-bit STATS nest carries the byte counters as u64 (see ip_vs.h).
-const STATS_ATTR_INBYTES: u16 = 4;
-const STATS_ATTR_OUTBYTES: u16 = 5;
+pub(crate) const STATS_ATTR_INBYTES: u16 = 4;
+pub(crate) const STATS_ATTR_OUTBYTES: u16 = 5;
 
 // IPVS_INFO_ATTR_*
 const INFO_ATTR_VERSION: u16 = 1;

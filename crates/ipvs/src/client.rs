@@ -1,21 +1,23 @@
 //! The IPVS client: one socket, the family resolved once, typed calls.
 
+use std::collections::HashSet;
+use std::hash::Hash;
 use std::net::IpAddr;
 
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
-use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 
-use crate::attr::{CmdAttr, InfoAttr};
+use crate::attr::CmdAttr;
 use crate::convert::*;
+use crate::ctrl::CtrlMessage;
+use crate::decode;
 use crate::error::{Error, Result};
-use crate::message::{Attrs, Cmd, IpvsMessage, FAMILY_NAME};
+use crate::message::{Cmd, IpvsMessage, FAMILY_NAME};
 use crate::socket::{AckResult, Connection};
 use crate::types::*;
 
-/// How often a dump interrupted by concurrent changes is started again
-/// before giving up.
-const DUMP_RETRIES: usize = 8;
+/// How often a dump is read again, when the table changed while it was
+/// read, before giving up.
+const DUMP_RETRIES: usize = 16;
 
 /// A change to the IPVS table, for [`Ipvs::apply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +53,7 @@ impl Ipvs {
     }
 
     fn message(&self, cmd: Cmd, attrs: Vec<CmdAttr>) -> Msg {
-        let mut msg = GenlMessage::from_payload(IpvsMessage::new(cmd, attrs, self.family_id));
-        msg.finalize();
-        msg
+        genl_message(self.family_id, cmd, attrs)
     }
 
     fn request(&mut self, cmd: Cmd, attrs: Vec<CmdAttr>) -> Result<Vec<IpvsMessage>> {
@@ -62,24 +62,43 @@ impl Ipvs {
         Ok(replies.into_iter().map(|m| m.payload).collect())
     }
 
-    /// A dump collected into a vector, started again if interrupted.
-    fn dump<T>(
+    /// A dump collected into a vector: a consistent one.
+    ///
+    /// IPVS fills one datagram of a dump at a time, under its lock, and
+    /// resumes the next from the position reached; it never flags a dump
+    /// as interrupted. So a dump in one datagram is a snapshot, but in one
+    /// that took several, an object added or removed in between shifts the
+    /// positions and another is listed twice or not at all. Such a dump is
+    /// read again until two readings list the same objects (by `key`) in
+    /// the same order, none twice.
+    fn dump<T, K: Eq + Hash>(
         &mut self,
         cmd: Cmd,
         attrs: Vec<CmdAttr>,
         parse: impl Fn(&IpvsMessage) -> Result<Option<T>>,
+        key: impl Fn(&T) -> K,
     ) -> Result<Vec<T>> {
+        let mut previous: Option<Vec<K>> = None;
         for _ in 0..DUMP_RETRIES {
             let mut items = Vec::new();
             let msg = self.message(cmd, attrs.clone());
-            match self.conn.dump(msg, |reply: Msg| {
+            let datagrams = match self.conn.dump(msg, |reply: Msg| {
                 items.extend(parse(&reply.payload)?);
                 Ok(())
             }) {
-                Ok(()) => return Ok(items),
+                Ok(datagrams) => datagrams,
                 Err(Error::DumpInterrupted) => continue,
                 Err(e) => return Err(e),
+            };
+            if datagrams <= 1 {
+                return Ok(items);
             }
+            let keys: Vec<K> = items.iter().map(&key).collect();
+            if previous.as_ref() == Some(&keys) {
+                return Ok(items);
+            }
+            let mut seen = HashSet::with_capacity(keys.len());
+            previous = keys.iter().all(|k| seen.insert(k)).then_some(keys);
         }
         Err(Error::DumpInterrupted)
     }
@@ -87,32 +106,12 @@ impl Ipvs {
     /// IPVS version and connection table size.
     pub fn info(&mut self) -> Result<Info> {
         let replies = self.request(Cmd::GetInfo, vec![])?;
-        let mut info = None;
-        for reply in &replies {
-            if let Attrs::Info(attrs) = &reply.attrs {
-                let mut version = None;
-                let mut size = None;
-                for attr in attrs {
-                    match attr {
-                        InfoAttr::Version(v) => version = Some(*v),
-                        InfoAttr::ConnTabSize(v) => size = Some(*v),
-                        InfoAttr::Other(_) => {}
-                    }
-                }
-                if let (Some(version), Some(conn_table_size)) = (version, size) {
-                    info = Some(Info {
-                        version,
-                        conn_table_size,
-                    });
-                }
-            }
-        }
-        info.ok_or_else(|| Error::Malformed("GET_INFO reply without version and size".into()))
+        decode::info(&replies)
     }
 
     /// Every virtual service, in the kernel's order.
     pub fn services(&mut self) -> Result<Vec<Service>> {
-        self.dump(Cmd::GetService, vec![], parse_service_reply)
+        self.dump(Cmd::GetService, vec![], decode::service, |s| s.key)
     }
 
     /// One virtual service (`Error::Kernel(ESRCH)` if there is none).
@@ -122,7 +121,7 @@ impl Ipvs {
             vec![CmdAttr::Service(service_key_attrs(key))],
         )?;
         for reply in &replies {
-            if let Some(svc) = parse_service_reply(reply)? {
+            if let Some(svc) = decode::service(reply)? {
                 return Ok(svc);
             }
         }
@@ -137,122 +136,90 @@ impl Ipvs {
         self.dump(
             Cmd::GetDest,
             vec![CmdAttr::Service(service_key_attrs(key))],
-            move |reply| {
-                find_nest(reply.cmd_attrs(), |a| match a {
-                    CmdAttr::Dest(d) => Some(d),
-                    _ => None,
-                })
-                .map(|attrs| dest_from(attrs, family))
-                .transpose()
-            },
+            move |reply| decode::destination(reply, family),
+            |d| (d.addr, d.port),
         )
     }
 
     /// TCP, TCP FIN and UDP timeouts.
     pub fn timeouts(&mut self) -> Result<Timeouts> {
         let replies = self.request(Cmd::GetConfig, vec![])?;
-        let mut t = Timeouts::default();
-        for attr in replies.iter().flat_map(|r| r.cmd_attrs()) {
-            match attr {
-                CmdAttr::TimeoutTcp(v) => t.tcp = *v,
-                CmdAttr::TimeoutTcpFin(v) => t.tcp_fin = *v,
-                CmdAttr::TimeoutUdp(v) => t.udp = *v,
-                _ => {}
-            }
-        }
-        Ok(t)
+        Ok(decode::timeouts(&replies))
     }
 
     /// The running sync daemons (master and/or backup).
     pub fn daemons(&mut self) -> Result<Vec<Daemon>> {
-        self.dump(Cmd::GetDaemon, vec![], |reply| {
-            find_nest(reply.cmd_attrs(), |a| match a {
-                CmdAttr::Daemon(d) => Some(d),
-                _ => None,
-            })
-            .map(daemon_from)
-            .transpose()
-        })
-    }
-
-    fn change_message(&self, change: &Change) -> Msg {
-        let (cmd, attrs) = match change {
-            Change::AddService(s) => (Cmd::NewService, vec![CmdAttr::Service(service_attrs(s))]),
-            Change::EditService(s) => (Cmd::SetService, vec![CmdAttr::Service(service_attrs(s))]),
-            Change::DeleteService(k) => (
-                Cmd::DelService,
-                vec![CmdAttr::Service(service_key_attrs(k))],
-            ),
-            Change::AddDest(k, d) => (Cmd::NewDest, dest_request(k, dest_attrs(d))),
-            Change::EditDest(k, d) => (Cmd::SetDest, dest_request(k, dest_attrs(d))),
-            Change::DeleteDest(k, addr, port) => {
-                (Cmd::DelDest, dest_request(k, dest_key_attrs(addr, *port)))
-            }
-            Change::Flush => (Cmd::Flush, vec![]),
-            Change::Zero(None) => (Cmd::Zero, vec![]),
-            Change::Zero(Some(k)) => (Cmd::Zero, vec![CmdAttr::Service(service_key_attrs(k))]),
-            Change::SetTimeouts(t) => (
-                Cmd::SetConfig,
-                vec![
-                    CmdAttr::TimeoutTcp(t.tcp),
-                    CmdAttr::TimeoutTcpFin(t.tcp_fin),
-                    CmdAttr::TimeoutUdp(t.udp),
-                ],
-            ),
-            Change::StartDaemon(d) => (Cmd::NewDaemon, vec![CmdAttr::Daemon(daemon_attrs(d))]),
-            Change::StopDaemon(d) => (Cmd::DelDaemon, vec![CmdAttr::Daemon(daemon_attrs(d))]),
-        };
-        self.message(cmd, attrs)
+        self.dump(Cmd::GetDaemon, vec![], decode::daemon, |d| d.state)
     }
 
     /// Applies one change.
     pub fn apply(&mut self, change: &Change) -> Result<()> {
-        let msg = self.change_message(change);
+        let msg = change_message(self.family_id, change);
         self.conn.request(msg).map(|_| ())
     }
 
     /// Applies many changes pipelined on this socket, in order. Each
     /// change's outcome goes to `on_result(index, result)` as it is known;
-    /// a refused change does not stop the ones after it.
+    /// a refused change does not stop the ones after it. Messages are
+    /// built as the window moves, never all at once: a 50,000-line restore
+    /// stays small.
     pub fn apply_all<'a>(
         &mut self,
         changes: impl IntoIterator<Item = &'a Change>,
         on_result: impl FnMut(usize, AckResult),
     ) -> Result<()> {
-        let messages: Vec<Msg> = changes
+        let family_id = self.family_id;
+        let messages = changes
             .into_iter()
-            .map(|c| self.change_message(c))
-            .collect();
+            .map(move |c| change_message(family_id, c));
         self.conn.batch(messages, on_result)
     }
 }
 
-fn parse_service_reply(reply: &IpvsMessage) -> Result<Option<Service>> {
-    find_nest(reply.cmd_attrs(), |a| match a {
-        CmdAttr::Service(s) => Some(s),
-        _ => None,
-    })
-    .map(service_from)
-    .transpose()
+fn genl_message(family_id: u16, cmd: Cmd, attrs: Vec<CmdAttr>) -> Msg {
+    let mut msg = GenlMessage::from_payload(IpvsMessage::new(cmd, attrs, family_id));
+    msg.finalize();
+    msg
+}
+
+fn change_message(family_id: u16, change: &Change) -> Msg {
+    let (cmd, attrs) = match change {
+        Change::AddService(s) => (Cmd::NewService, vec![CmdAttr::Service(service_attrs(s))]),
+        Change::EditService(s) => (Cmd::SetService, vec![CmdAttr::Service(service_attrs(s))]),
+        Change::DeleteService(k) => (
+            Cmd::DelService,
+            vec![CmdAttr::Service(service_key_attrs(k))],
+        ),
+        Change::AddDest(k, d) => (Cmd::NewDest, dest_request(k, dest_attrs(d))),
+        Change::EditDest(k, d) => (Cmd::SetDest, dest_request(k, dest_attrs(d))),
+        Change::DeleteDest(k, addr, port) => {
+            (Cmd::DelDest, dest_request(k, dest_key_attrs(addr, *port)))
+        }
+        Change::Flush => (Cmd::Flush, vec![]),
+        Change::Zero(None) => (Cmd::Zero, vec![]),
+        Change::Zero(Some(k)) => (Cmd::Zero, vec![CmdAttr::Service(service_key_attrs(k))]),
+        Change::SetTimeouts(t) => (
+            Cmd::SetConfig,
+            vec![
+                CmdAttr::TimeoutTcp(t.tcp),
+                CmdAttr::TimeoutTcpFin(t.tcp_fin),
+                CmdAttr::TimeoutUdp(t.udp),
+            ],
+        ),
+        Change::StartDaemon(d) => (Cmd::NewDaemon, vec![CmdAttr::Daemon(daemon_attrs(d))]),
+        Change::StopDaemon(d) => (Cmd::DelDaemon, vec![CmdAttr::Daemon(daemon_attrs(d))]),
+    };
+    genl_message(family_id, cmd, attrs)
 }
 
 /// Asks the generic-netlink controller for the id of "IPVS".
 fn resolve_family(conn: &mut Connection) -> Result<u16> {
-    let mut msg = GenlMessage::from_payload(GenlCtrl {
-        cmd: GenlCtrlCmd::GetFamily,
-        nlas: vec![GenlCtrlAttrs::FamilyName(FAMILY_NAME.to_string())],
-    });
+    let mut msg = GenlMessage::from_payload(CtrlMessage::get_family(FAMILY_NAME));
     msg.finalize();
     let replies = match conn.request(msg) {
         Err(Error::Kernel(libc::ENOENT)) => return Err(Error::NoIpvs),
         other => other?,
     };
-    replies
-        .iter()
-        .flat_map(|r| r.payload.nlas.iter())
-        .find_map(|nla| match nla {
-            GenlCtrlAttrs::FamilyId(id) => Some(*id),
-            _ => None,
-        })
-        .ok_or(Error::NoIpvs)
+    let replies: Vec<CtrlMessage> = replies.into_iter().map(|r| r.payload).collect();
+    decode::family_id(&replies).ok_or(Error::NoIpvs)
 }

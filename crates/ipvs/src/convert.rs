@@ -19,14 +19,14 @@ fn addr_bytes(addr: &IpAddr) -> [u8; INET_ADDR_LEN] {
     out
 }
 
-fn addr_from_bytes(family: Family, bytes: &[u8; INET_ADDR_LEN]) -> IpAddr {
+pub(crate) fn addr_from_bytes(family: Family, bytes: &[u8; INET_ADDR_LEN]) -> IpAddr {
     match family {
         Family::Inet => IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
         Family::Inet6 => IpAddr::V6(Ipv6Addr::from(*bytes)),
     }
 }
 
-fn malformed(what: &str) -> Error {
+pub(crate) fn malformed(what: &str) -> Error {
     Error::Malformed(what.to_string())
 }
 
@@ -39,7 +39,7 @@ fn netmask_to_wire(family: Family, netmask: u32) -> u32 {
     }
 }
 
-fn netmask_from_wire(family: Family, wire: u32) -> u32 {
+pub(crate) fn netmask_from_wire(family: Family, wire: u32) -> u32 {
     match family {
         Family::Inet => u32::from_be_bytes(wire.to_ne_bytes()),
         Family::Inet6 => wire,
@@ -131,22 +131,27 @@ fn stats_from(attrs: &[StatsAttr]) -> Stats {
     let mut stats = Stats::default();
     for attr in attrs {
         if let StatsAttr::Counter { kind, value } = attr {
-            let slot = match kind {
-                1 => &mut stats.conns,
-                2 => &mut stats.inpkts,
-                3 => &mut stats.outpkts,
-                4 => &mut stats.inbytes,
-                5 => &mut stats.outbytes,
-                6 => &mut stats.cps,
-                7 => &mut stats.inpps,
-                8 => &mut stats.outpps,
-                9 => &mut stats.inbps,
-                _ => &mut stats.outbps,
-            };
-            *slot = *value;
+            *stats_slot(&mut stats, *kind) = *value;
         }
     }
     stats
+}
+
+/// The field of counter `kind` (`IPVS_STATS_ATTR_*`, 1 ..= 10; anything
+/// above is the last one, as the parsers only hand out 1 ..= 10).
+pub(crate) fn stats_slot(stats: &mut Stats, kind: u16) -> &mut u64 {
+    match kind {
+        1 => &mut stats.conns,
+        2 => &mut stats.inpkts,
+        3 => &mut stats.outpkts,
+        4 => &mut stats.inbytes,
+        5 => &mut stats.outbytes,
+        6 => &mut stats.cps,
+        7 => &mut stats.inpps,
+        8 => &mut stats.outpps,
+        9 => &mut stats.inbps,
+        _ => &mut stats.outbps,
+    }
 }
 
 /// Finds the nest of a reply's top-level attributes.

@@ -9,8 +9,11 @@ pub mod attr;
 mod client;
 pub mod conn;
 mod convert;
+pub mod ctrl;
+pub mod decode;
 pub mod error;
 pub mod message;
+pub mod reply;
 pub mod socket;
 pub mod types;
 

@@ -2,7 +2,7 @@
 //! single requests with replies, dumps, and pipelined batches of acked
 //! requests (many requests per `send`, acks read back in bulk).
 //!
-//! Every datagram is walked with `NetlinkBuffer::new_checked`, so a reply
+//! Every datagram is walked with [`crate::decode::datagram`], so a reply
 //! with bad lengths is an [`Error::Malformed`], never an out-of-bounds read.
 
 use std::fmt::Debug;
@@ -10,8 +10,8 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use netlink_packet_core::{
-    NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
-    NetlinkSerializable, Parseable, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+    NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
@@ -106,15 +106,16 @@ impl Connection {
             )));
         }
         let rx = std::mem::take(&mut self.rx);
-        let result = for_each_message(&rx, &mut each);
+        let result = crate::decode::datagram(&rx, &mut each);
         self.rx = rx;
         result
     }
 
     /// Sends one request and collects its replies up to the kernel's ack.
-    pub fn request<M>(&mut self, payload: M) -> Result<Vec<M>>
+    pub fn request<Q, M>(&mut self, payload: Q) -> Result<Vec<M>>
     where
-        M: NetlinkSerializable + NetlinkDeserializable + Debug,
+        Q: NetlinkSerializable + Debug,
+        M: NetlinkDeserializable,
     {
         let seq = self.take_seq();
         let mut out = Vec::new();
@@ -141,12 +142,17 @@ impl Connection {
         }
     }
 
-    /// Runs a dump, handing each reply to `each`. If the kernel flags the
-    /// dump as interrupted by a concurrent change, the rest is still read
-    /// (to leave the socket clean) and [`Error::DumpInterrupted`] returned.
-    pub fn dump<M>(&mut self, payload: M, mut each: impl FnMut(M) -> Result<()>) -> Result<()>
+    /// Runs a dump, handing each reply to `each`; returns how many
+    /// datagrams carried its replies (a dump made in one go fits in one;
+    /// the closing NLMSG_DONE, which IPVS only produces when the reader
+    /// asks for more after the first datagram, does not count). If the kernel
+    /// flags the dump as interrupted by a concurrent change, the rest is
+    /// still read (to leave the socket clean) and
+    /// [`Error::DumpInterrupted`] returned.
+    pub fn dump<Q, M>(&mut self, payload: Q, mut each: impl FnMut(M) -> Result<()>) -> Result<usize>
     where
-        M: NetlinkSerializable + NetlinkDeserializable + Debug,
+        Q: NetlinkSerializable + Debug,
+        M: NetlinkDeserializable,
     {
         let seq = self.take_seq();
         let mut out = Vec::new();
@@ -155,7 +161,9 @@ impl Connection {
         let mut done = false;
         let mut interrupted = false;
         let mut failure: Option<Error> = None;
+        let mut datagrams = 0;
         while !done {
+            let mut carried = false;
             self.recv_each(|msg: NetlinkMessage<M>| {
                 if msg.header.sequence_number != seq {
                     return Ok(());
@@ -164,9 +172,12 @@ impl Connection {
                     interrupted = true;
                 }
                 match msg.payload {
-                    NetlinkPayload::InnerMessage(inner) if failure.is_none() => {
-                        if let Err(e) = each(inner) {
-                            failure = Some(e);
+                    NetlinkPayload::InnerMessage(inner) => {
+                        carried = true;
+                        if failure.is_none() {
+                            if let Err(e) = each(inner) {
+                                failure = Some(e);
+                            }
                         }
                     }
                     NetlinkPayload::Done(_) => done = true,
@@ -181,11 +192,12 @@ impl Connection {
                 }
                 Ok(())
             })?;
+            datagrams += usize::from(carried);
         }
         match (failure, interrupted) {
             (Some(e), _) => Err(e),
             (None, true) => Err(Error::DumpInterrupted),
-            (None, false) => Ok(()),
+            (None, false) => Ok(datagrams),
         }
     }
 
@@ -265,26 +277,6 @@ fn errno_of(e: &netlink_packet_core::ErrorMessage) -> i32 {
     e.code.map_or(0, |code| code.get().saturating_abs())
 }
 
-/// Walks the netlink messages of one datagram with checked buffers.
-fn for_each_message<M>(
-    mut rx: &[u8],
-    each: &mut impl FnMut(NetlinkMessage<M>) -> Result<()>,
-) -> Result<()>
-where
-    M: NetlinkDeserializable,
-{
-    while !rx.is_empty() {
-        let buf = NetlinkBuffer::new_checked(&rx).map_err(|e| Error::Malformed(e.to_string()))?;
-        let len = buf.length() as usize;
-        let msg = NetlinkMessage::<M>::parse(&buf).map_err(|e| Error::Malformed(e.to_string()))?;
-        each(msg)?;
-        // Messages are 4-byte aligned; the last one may lack its padding.
-        let advance = (len + 3) & !3;
-        rx = rx.get(advance..).unwrap_or_default();
-    }
-    Ok(())
-}
-
 /// Best-effort socket tuning: a large receive buffer (forced when we have
 /// CAP_NET_ADMIN, which every IPVS operation needs anyway) and a receive
 /// timeout. Failing either only makes batches smaller or waits longer.
@@ -317,40 +309,5 @@ fn set_socket_options(socket: &Socket) {
             (&timeout as *const libc::timeval).cast(),
             std::mem::size_of::<libc::timeval>() as libc::socklen_t,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::message::IpvsMessage;
-    use netlink_packet_generic::GenlMessage;
-
-    #[test]
-    fn truncated_datagrams_are_errors() {
-        // A header claiming 64 bytes in a 20-byte datagram.
-        let mut bytes = vec![0u8; 20];
-        bytes[0] = 64;
-        let r = for_each_message::<GenlMessage<IpvsMessage>>(&bytes, &mut |_| Ok(()));
-        assert!(matches!(r, Err(Error::Malformed(_))));
-    }
-
-    #[test]
-    fn any_bytes_never_panic() {
-        // A cheap deterministic sweep; the fuzz targets go further.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for len in 0..200usize {
-            for _ in 0..20 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        (state & 0xff) as u8
-                    })
-                    .collect();
-                let _ = for_each_message::<GenlMessage<IpvsMessage>>(&bytes, &mut |_| Ok(()));
-            }
-        }
     }
 }
