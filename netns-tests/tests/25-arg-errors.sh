@@ -2,10 +2,10 @@
 # compared with Debian's ipvsadm: required, illegal, multiple and
 # conflicting options per command, value ranges and formats, popt's own
 # errors, "-6 used before -f", "options conflicts in the list command", the
-# tunnel and scheduler-flag rules. None of these lines gets past the
-# argument checks except where noted, so they all run in one namespace and
-# change nothing; the few that reach the kernel are at the end, each tool in
-# its own namespace.
+# tunnel and scheduler-flag rules. The compat_each lines either fail the
+# argument checks or only read the table (or are refused by the kernel), so
+# both tools run them in one namespace; lines that could change the table
+# are at the end, each tool in its own namespace.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 mkns_docnet ae

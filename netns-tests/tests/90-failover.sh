@@ -86,7 +86,7 @@ CLIENT_PY='
 import socket, sys, threading, time
 vip, lines, stall, portfile, failfile = sys.argv[1:6]
 lines, stall = int(lines), float(stall)
-chunks, shorts, data, outcome = [], [], [], []
+chunks, shorts, data, outcome, ended = [], [], [], [], []
 done = threading.Event()
 def stream():
     try:
@@ -108,6 +108,7 @@ def stream():
         outcome.append("reset")
     except OSError as e:
         outcome.append("error: %s" % e)
+    ended.append(time.time())
     done.set()
 def short():
     while not done.is_set():
@@ -140,7 +141,8 @@ except (OSError, ValueError):
 text = b"".join(data).decode(errors="replace").splitlines()
 seqs = [int(l.split()[1]) for l in text if len(l.split()) == 2 and l.split()[1].isdigit()]
 servers = sorted({l.split()[0] for l in text if l.split()})
-times = [t for t, _ in chunks]
+# The wait for the end (EOF, reset, stall) counts as a pause too.
+times = [t for t, _ in chunks] + ended
 gaps = [(b - a, a) for a, b in zip(times, times[1:])]
 gap, gap_at = max(gaps) if gaps else (0.0, 0.0)
 oks_before = [end for start, end, ok in shorts if ok and start < fail]

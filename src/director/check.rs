@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ipvs::conn::{ConnEntry, ConnReader, CONN_PROC_FILE};
-use ipvs::{Destination, ForwardMethod, Service, ServiceKey};
+use ipvs::{DaemonState, Destination, ForwardMethod, Service, ServiceKey};
 use serde_json::Value;
 
 use super::addr::{self, RouteGet};
@@ -291,12 +291,28 @@ fn vips(s: &Snapshot, out: &mut Vec<Finding>) {
         if !svc.dests.iter().any(forwards_elsewhere) || s.is_local(&addr) {
             continue;
         }
+        // A standby director (a backup sync daemon runs) holds no VIP until
+        // VRRP moves it here: expected, but worth a word.
+        let standby = s
+            .sync
+            .daemons
+            .iter()
+            .any(|d| d.state == DaemonState::Backup);
         out.push(Finding {
-            severity: Severity::Error,
+            severity: if standby {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
             subject: service_name(&svc.service.key),
             problem: format!(
-                "the virtual address {addr} is not on any interface of this director: \
-                 packets to it are routed on, never handed to IPVS"
+                "the virtual address {addr} is not on any interface of this director{}: \
+                 packets to it are routed on, never handed to IPVS",
+                if standby {
+                    " (expected on a standby director until it takes over)"
+                } else {
+                    ""
+                }
             ),
             fix: format!(
                 "ip addr add {addr}/{} dev IFACE  (the interface facing the clients)",
@@ -980,6 +996,30 @@ mod tests {
         assert_eq!(f[0].subject, "TCP 203.0.113.10:80");
         assert!(f[0].problem.contains("not on any interface"));
         assert!(f[0].fix.starts_with("ip addr add 203.0.113.10/32"));
+        assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn vip_elsewhere_is_expected_on_a_standby_director() {
+        let mut s = good_director();
+        s.routes.insert(
+            ip("203.0.113.10"),
+            route("eth0", Some("203.0.113.1"), "203.0.113.2"),
+        );
+        s.sync.links.insert("eth1".into(), true);
+        s.sync.daemons.push(ipvs::Daemon {
+            state: DaemonState::Backup,
+            mcast_ifn: "eth1".into(),
+            syncid: 51,
+            sync_maxlen: None,
+            mcast_group: None,
+            mcast_port: None,
+            mcast_ttl: None,
+        });
+        let f = findings(&s);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].problem.contains("standby"));
     }
 
     #[test]

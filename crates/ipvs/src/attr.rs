@@ -465,7 +465,10 @@ impl Nla for DaemonAttr {
             }
             DaemonAttr::McastIfn(s) => emit_string(buffer, s),
             // The kernel reads the port with nla_get_u16 and converts it
-            // with htons itself (ip_vs_genl_new_daemon): host order here.
+            // with htons itself (ip_vs_genl_new_daemon): host order here,
+            // as libipvs sends it (netns-tests/tests/23-daemon.sh starts
+            // daemons with either tool, lists them with both, and sees the
+            // backup bound to the port given).
             DaemonAttr::SyncMaxlen(v) | DaemonAttr::McastPort(v) => {
                 emit_u16(buffer, *v).unwrap_or_default()
             }
