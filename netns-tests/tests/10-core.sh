@@ -128,34 +128,85 @@ while read -r line; do
   [[ -n $line ]] && in_ns core "$IPVSADM" $line
 done <<<"$MIXED"
 
-for args in "" "-L" "-l" "-Ln" "-L -n" "-nL" "--list --numeric" "-Lnc" "-L -c -n" \
-  "-Ln --stats" "-Ln --rate" "-Ln --stats --exact" "-Ln --thresholds" \
-  "-Ln --persistent-conn" "-Ln --nosort" "-Ln --sort" "-L --timeout" "-Ln --daemon" \
-  "-S" "-Sn" "--save -n" "-Ln -t 198.51.100.1:80" "-Ln -u [2001:db8::53]:53" \
-  "-Ln -f 1" "-Ln -f 2 -6" "-L -n -t 198.51.100.1:443 --stats" "-Ln -t 198.51.100.77:80" \
-  "-Ln --stats --exact -f 4294967295"; do
-  # shellcheck disable=SC2086
-  compat core $args
-done
+# No arguments at all lists everything.
+compat core
+compat_each core <<'EOF'
+-L
+-l
+-Ln
+-L -n
+-nL
+--list --numeric
+-Lnc
+-L -c -n
+-Ln --stats
+-Ln --rate
+-Ln --stats --exact
+-Ln --thresholds
+-Ln --persistent-conn
+-Ln --nosort
+-Ln --sort
+-L --timeout
+-Ln --daemon
+-S
+-Sn
+--save -n
+-Ln -t 198.51.100.1:80
+-Ln -u [2001:db8::53]:53
+-Ln -f 1
+-Ln -f 2 -6
+-L -n -t 198.51.100.1:443 --stats
+-Ln -t 198.51.100.77:80
+-Ln --stats --exact -f 4294967295
+EOF
 
 # --- Argument errors: text and exit status ------------------------------------
 
-for args in "-A" "-A -t" "-A -t 198.51.100.1" "-A -t 198.51.100.1:0 -s rr" \
-  "-A -t 300.1.1.1:80" "-A -t 198.51.100.1:80 -s" "-a -t 198.51.100.1:80" \
-  "-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w 2147483648" "-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w -1" \
-  "-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w x" "-a -t 198.51.100.1:80 -r bad..addr:80" \
-  "-A -t 198.51.100.1:80 -r 192.0.2.1" "-D -t 198.51.100.1:80 -s rr" "-C -t 198.51.100.1:80" \
-  "-A -t 198.51.100.1:80 -u 198.51.100.1:80" "-A -t 198.51.100.1:80 -s rr -s wrr" \
-  "-L -c --stats" "-L --timeout --rate" "-L --daemon --persistent-conn" \
-  "--set 1 2" "--set a b c" "-Z -t 198.51.100.1:80 -r 192.0.2.1" "-f 1 -A" \
-  "-A -f 0" "-A -f 4294967296" "-6 -A -f 1" "-A -t [2001:db8::1:80" \
-  "-x" "--bogus" "-L --bogus" "-nL -c" "-A -t 198.51.100.1:80 -p 0" \
-  "-A -t 198.51.100.1:80 -p 2678401" "-A -t 198.51.100.1:80 -M 255.0.255.0" \
-  "-a -t 198.51.100.1:80 -r 192.0.2.1:80 -m -g" "-E" "-R -n" "-S -t 198.51.100.1:80" \
-  "-A -t 198.51.100.1:80 extra" "-h" "--help" "-v" "--version"; do
-  # shellcheck disable=SC2086
-  compat core $args
-done
+compat_each core <<'EOF'
+-A
+-A -t
+-A -t 198.51.100.1
+-A -t 198.51.100.1:0 -s rr
+-A -t 300.1.1.1:80
+-A -t 198.51.100.1:80 -s
+-a -t 198.51.100.1:80
+-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w 2147483648
+-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w -1
+-a -t 198.51.100.1:80 -r 192.0.2.1:80 -w x
+-a -t 198.51.100.1:80 -r bad..addr:80
+-A -t 198.51.100.1:80 -r 192.0.2.1
+-D -t 198.51.100.1:80 -s rr
+-C -t 198.51.100.1:80
+-A -t 198.51.100.1:80 -u 198.51.100.1:80
+-A -t 198.51.100.1:80 -s rr -s wrr
+-L -c --stats
+-L --timeout --rate
+-L --daemon --persistent-conn
+--set 1 2
+--set a b c
+-Z -t 198.51.100.1:80 -r 192.0.2.1
+-f 1 -A
+-A -f 0
+-A -f 4294967296
+-6 -A -f 1
+-A -t [2001:db8::1:80
+-x
+--bogus
+-L --bogus
+-nL -c
+-A -t 198.51.100.1:80 -p 0
+-A -t 198.51.100.1:80 -p 2678401
+-A -t 198.51.100.1:80 -M 255.0.255.0
+-a -t 198.51.100.1:80 -r 192.0.2.1:80 -m -g
+-E
+-R -n
+-S -t 198.51.100.1:80
+-A -t 198.51.100.1:80 extra
+-h
+--help
+-v
+--version
+EOF
 
 # --- -S | -R round trips --------------------------------------------------------
 
