@@ -315,4 +315,30 @@ mod tests {
         let mut empty: Vec<u8> = vec![];
         permute(&mut empty, &[]);
     }
+
+    /// A listing of tens of thousands of services must not sort in
+    /// quadratic time: a merge sort compares at most n * ceil(log2 n)
+    /// times, whatever the (inconsistent) comparison answers.
+    #[test]
+    fn sorting_is_n_log_n() {
+        use std::cell::Cell;
+        let n = 20_000usize;
+        let bound = n * (usize::BITS - (n - 1).leading_zeros()) as usize;
+        let services: Vec<Service> = (0..n as u32)
+            .map(|i| {
+                // Addresses that wrap around in the comparison.
+                let a = Ipv4Addr::from(i.wrapping_mul(0x9e37_79b9));
+                tcp(&a.to_string(), (i % 7) as u16)
+            })
+            .collect();
+        let calls = Cell::new(0usize);
+        let order = qsort_order(&services, |a, b| {
+            calls.set(calls.get() + 1);
+            compare_services(a, b)
+        });
+        assert!(calls.get() <= bound, "{} comparisons for {n}", calls.get());
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    }
 }

@@ -1,10 +1,12 @@
 //! The IPVS client: one socket, the family resolved once, typed calls.
 
 use std::collections::HashSet;
+use std::fmt::Debug;
 use std::hash::Hash;
 use std::net::IpAddr;
 
-use netlink_packet_generic::GenlMessage;
+use netlink_packet_core::ParseableParametrized;
+use netlink_packet_generic::{GenlHeader, GenlMessage};
 
 use crate::attr::CmdAttr;
 use crate::convert::*;
@@ -12,6 +14,7 @@ use crate::ctrl::CtrlMessage;
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::message::{Cmd, IpvsMessage, FAMILY_NAME};
+use crate::reply::{self, RawReply};
 use crate::socket::{AckResult, Connection};
 use crate::types::*;
 
@@ -43,6 +46,11 @@ pub struct Ipvs {
 
 type Msg = GenlMessage<IpvsMessage>;
 
+/// What a reply can be read as: the attribute tree ([`IpvsMessage`]) or
+/// the bytes ([`RawReply`]), which [`reply`] reads much faster.
+trait Reply: ParseableParametrized<[u8], GenlHeader> + Debug {}
+impl<R: ParseableParametrized<[u8], GenlHeader> + Debug> Reply for R {}
+
 impl Ipvs {
     /// Opens a netlink socket and resolves the "IPVS" family.
     /// [`Error::NoIpvs`] if the kernel has none.
@@ -56,9 +64,11 @@ impl Ipvs {
         genl_message(self.family_id, cmd, attrs)
     }
 
-    fn request(&mut self, cmd: Cmd, attrs: Vec<CmdAttr>) -> Result<Vec<IpvsMessage>> {
+    /// One request; its replies parsed as `R` (the attribute tree, or
+    /// [`RawReply`] for the readers of [`reply`]).
+    fn request<R: Reply>(&mut self, cmd: Cmd, attrs: Vec<CmdAttr>) -> Result<Vec<R>> {
         let msg = self.message(cmd, attrs);
-        let replies = self.conn.request(msg)?;
+        let replies: Vec<GenlMessage<R>> = self.conn.request(msg)?;
         Ok(replies.into_iter().map(|m| m.payload).collect())
     }
 
@@ -71,18 +81,18 @@ impl Ipvs {
     /// positions and another is listed twice or not at all. Such a dump is
     /// read again until two readings list the same objects (by `key`) in
     /// the same order, none twice.
-    fn dump<T, K: Eq + Hash>(
+    fn dump<R: Reply, T, K: Eq + Hash>(
         &mut self,
         cmd: Cmd,
         attrs: Vec<CmdAttr>,
-        parse: impl Fn(&IpvsMessage) -> Result<Option<T>>,
+        parse: impl Fn(&R) -> Result<Option<T>>,
         key: impl Fn(&T) -> K,
     ) -> Result<Vec<T>> {
         let mut previous: Option<Vec<K>> = None;
         for _ in 0..DUMP_RETRIES {
             let mut items = Vec::new();
             let msg = self.message(cmd, attrs.clone());
-            let datagrams = match self.conn.dump(msg, |reply: Msg| {
+            let datagrams = match self.conn.dump(msg, |reply: GenlMessage<R>| {
                 items.extend(parse(&reply.payload)?);
                 Ok(())
             }) {
@@ -111,17 +121,22 @@ impl Ipvs {
 
     /// Every virtual service, in the kernel's order.
     pub fn services(&mut self) -> Result<Vec<Service>> {
-        self.dump(Cmd::GetService, vec![], decode::service, |s| s.key)
+        self.dump(
+            Cmd::GetService,
+            vec![],
+            |r: &RawReply| reply::service(&r.attrs),
+            |s| s.key,
+        )
     }
 
     /// One virtual service (`Error::Kernel(ESRCH)` if there is none).
     pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
-        let replies = self.request(
+        let replies: Vec<RawReply> = self.request(
             Cmd::GetService,
             vec![CmdAttr::Service(service_key_attrs(key))],
         )?;
-        for reply in &replies {
-            if let Some(svc) = decode::service(reply)? {
+        for r in &replies {
+            if let Some(svc) = reply::service(&r.attrs)? {
                 return Ok(svc);
             }
         }
@@ -136,7 +151,7 @@ impl Ipvs {
         self.dump(
             Cmd::GetDest,
             vec![CmdAttr::Service(service_key_attrs(key))],
-            move |reply| decode::destination(reply, family),
+            move |r: &RawReply| reply::destination(&r.attrs, family),
             |d| (d.addr, d.port),
         )
     }
@@ -155,7 +170,7 @@ impl Ipvs {
     /// Applies one change.
     pub fn apply(&mut self, change: &Change) -> Result<()> {
         let msg = change_message(self.family_id, change);
-        self.conn.request(msg).map(|_| ())
+        self.conn.request::<_, Msg>(msg).map(|_| ())
     }
 
     /// Applies many changes pipelined on this socket, in order. Each
@@ -216,7 +231,7 @@ fn change_message(family_id: u16, change: &Change) -> Msg {
 fn resolve_family(conn: &mut Connection) -> Result<u16> {
     let mut msg = GenlMessage::from_payload(CtrlMessage::get_family(FAMILY_NAME));
     msg.finalize();
-    let replies = match conn.request(msg) {
+    let replies: Vec<GenlMessage<CtrlMessage>> = match conn.request(msg) {
         Err(Error::Kernel(libc::ENOENT)) => return Err(Error::NoIpvs),
         other => other?,
     };
