@@ -6,7 +6,8 @@ use std::io::Write;
 use ipvs::Ipvs;
 
 use super::list::{
-    conn_failed, list_failed, open_connections, sorted_services, stdout, write_failed,
+    conn_failed, destinations_if_still_there, list_failed, open_connections, sorted_services,
+    stdout, write_failed,
 };
 use super::{Failure, Outcome};
 use crate::cli::{ListRequest, ListTarget};
@@ -48,16 +49,18 @@ fn with_destinations(
     services: Vec<ipvs::Service>,
     sort: bool,
 ) -> Result<Vec<ServiceEntry>, Failure> {
-    services
-        .into_iter()
-        .map(|svc| {
-            let mut dests = ipvs.destinations(&svc.key).map_err(|e| list_failed(&e))?;
+    let mut entries = Vec::with_capacity(services.len());
+    // A service deleted by another process since the service dump is left
+    // out, as in the text listing.
+    for svc in services {
+        if let Some(mut dests) = destinations_if_still_there(ipvs, &svc)? {
             if sort {
                 sort_destinations(&mut dests);
             }
-            Ok((svc, dests))
-        })
-        .collect()
+            entries.push((svc, dests));
+        }
+    }
+    Ok(entries)
 }
 
 /// `-L -c --json`, streamed entry by entry.

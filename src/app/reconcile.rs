@@ -1,7 +1,7 @@
 //! `-R --sync`: the smallest set of changes that makes the kernel's table
 //! equal to a rules file, and for each change what undoes it.
 //!
-//! Everything here is a pure function over values; [`super::sync`] reads
+//! Everything here is a pure function over values; `app::sync` reads
 //! the kernel, applies and rolls back.
 //!
 //! - [`desired_table`] replays the rules on an empty table, with the
