@@ -162,61 +162,84 @@ pub fn find_nest<'a, T>(
     attrs.iter().find_map(pick).map(Vec::as_slice)
 }
 
+/// The attributes of a service reply, however they were read (the
+/// attribute tree here, the byte reader in `reply`): one place turns them
+/// into a [`Service`].
+#[derive(Default)]
+pub(crate) struct ServiceParts {
+    pub af: Option<u16>,
+    pub protocol: Option<u16>,
+    pub addr: Option<[u8; INET_ADDR_LEN]>,
+    pub port: u16,
+    pub fwmark: u32,
+    pub sched: Option<String>,
+    pub flags: u32,
+    pub timeout: u32,
+    pub netmask: u32,
+    pub pe: Option<String>,
+    pub stats32: Option<Stats>,
+    pub stats64: Option<Stats>,
+}
+
+impl ServiceParts {
+    pub(crate) fn build(self) -> Result<Service> {
+        let family = self
+            .af
+            .and_then(Family::from_af)
+            .ok_or_else(|| malformed("service without a known address family"))?;
+        let key = if self.fwmark != 0 {
+            ServiceKey::Fwmark {
+                mark: self.fwmark,
+                family,
+            }
+        } else {
+            let protocol = self
+                .protocol
+                .and_then(Protocol::from_number)
+                .ok_or_else(|| malformed("service without a known protocol"))?;
+            let addr = self
+                .addr
+                .ok_or_else(|| malformed("service without an address"))?;
+            ServiceKey::Addr {
+                protocol,
+                addr: addr_from_bytes(family, &addr),
+                port: self.port,
+            }
+        };
+        Ok(Service {
+            netmask: netmask_from_wire(key.family(), self.netmask),
+            key,
+            scheduler: self.sched.unwrap_or_default(),
+            flags: ServiceFlags(self.flags),
+            timeout: self.timeout,
+            pe_name: self.pe.filter(|p| !p.is_empty()),
+            // Prefer the 64-bit counters; kernels before 4.1 only send STATS.
+            stats: self.stats64.or(self.stats32).unwrap_or_default(),
+        })
+    }
+}
+
 /// Builds a service from the kernel's service nest.
 pub fn service_from(attrs: &[SvcAttr]) -> Result<Service> {
-    let mut af = None;
-    let (mut protocol, mut addr, mut port, mut fwmark) = (None, None, 0u16, 0u32);
-    let mut sched = None;
-    let (mut flags, mut timeout, mut netmask, mut pe) = (0u32, 0u32, 0u32, None);
-    let (mut stats32, mut stats64) = (None, None);
+    let mut parts = ServiceParts::default();
     for attr in attrs {
         match attr {
-            SvcAttr::Af(v) => af = Some(*v),
-            SvcAttr::Protocol(v) => protocol = Some(*v),
-            SvcAttr::Addr(a) => addr = Some(*a),
-            SvcAttr::Port(v) => port = *v,
-            SvcAttr::Fwmark(v) => fwmark = *v,
-            SvcAttr::SchedName(s) => sched = Some(s.clone()),
-            SvcAttr::Flags { flags: f, .. } => flags = *f,
-            SvcAttr::Timeout(v) => timeout = *v,
-            SvcAttr::Netmask(v) => netmask = *v,
-            SvcAttr::PeName(s) => pe = Some(s.clone()),
-            SvcAttr::Stats(s) => stats32 = Some(s),
-            SvcAttr::Stats64(s) => stats64 = Some(s),
+            SvcAttr::Af(v) => parts.af = Some(*v),
+            SvcAttr::Protocol(v) => parts.protocol = Some(*v),
+            SvcAttr::Addr(a) => parts.addr = Some(*a),
+            SvcAttr::Port(v) => parts.port = *v,
+            SvcAttr::Fwmark(v) => parts.fwmark = *v,
+            SvcAttr::SchedName(s) => parts.sched = Some(s.clone()),
+            SvcAttr::Flags { flags, .. } => parts.flags = *flags,
+            SvcAttr::Timeout(v) => parts.timeout = *v,
+            SvcAttr::Netmask(v) => parts.netmask = *v,
+            SvcAttr::PeName(s) => parts.pe = Some(s.clone()),
+            SvcAttr::Stats(s) => parts.stats32 = Some(stats_from(s)),
+            SvcAttr::Stats64(s) => parts.stats64 = Some(stats_from(s)),
             SvcAttr::Other(_) => {}
         }
     }
-    let family = af
-        .and_then(Family::from_af)
-        .ok_or_else(|| malformed("service without a known address family"))?;
-    let key = if fwmark != 0 {
-        ServiceKey::Fwmark {
-            mark: fwmark,
-            family,
-        }
-    } else {
-        let protocol = protocol
-            .and_then(Protocol::from_number)
-            .ok_or_else(|| malformed("service without a known protocol"))?;
-        let addr = addr.ok_or_else(|| malformed("service without an address"))?;
-        ServiceKey::Addr {
-            protocol,
-            addr: addr_from_bytes(family, &addr),
-            port,
-        }
-    };
-    Ok(Service {
-        netmask: netmask_from_wire(key.family(), netmask),
-        key,
-        scheduler: sched.unwrap_or_default(),
-        flags: ServiceFlags(flags),
-        timeout,
-        pe_name: pe.filter(|p| !p.is_empty()),
-        // Prefer the 64-bit counters; kernels before 4.1 only send STATS.
-        stats: stats64
-            .or(stats32)
-            .map_or_else(Stats::default, |s| stats_from(s)),
-    })
+    parts.build()
 }
 
 /// Builds a destination from the kernel's destination nest. `service`

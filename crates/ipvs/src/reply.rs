@@ -22,7 +22,7 @@ use netlink_packet_core::{
 use netlink_packet_generic::GenlHeader;
 
 use crate::attr::*;
-use crate::convert::{addr_from_bytes, malformed, netmask_from_wire, stats_slot};
+use crate::convert::{addr_from_bytes, malformed, stats_slot, ServiceParts};
 use crate::error::{Error, Result};
 use crate::types::*;
 
@@ -148,63 +148,33 @@ pub fn service(attrs: &[u8]) -> Result<Option<Service>> {
 }
 
 fn service_nest(nest: &[u8]) -> Result<Service> {
-    let (mut af, mut protocol, mut addr_bytes) = (None, None, None);
-    let (mut port, mut fwmark, mut flags, mut timeout, mut netmask) = (0, 0, 0, 0, 0);
-    let (mut sched, mut pe) = (None, None);
-    let (mut stats32, mut stats64) = (None, None);
+    let mut parts = ServiceParts::default();
     for attr in Attrs(nest) {
         let (kind, value) = attr?;
         match kind {
-            SVC_ATTR_AF => af = Some(checked(parse_u16(value))?),
-            SVC_ATTR_PROTOCOL => protocol = Some(checked(parse_u16(value))?),
-            SVC_ATTR_ADDR => addr_bytes = Some(addr("service", value)?),
-            SVC_ATTR_PORT => port = be16(value)?,
-            SVC_ATTR_FWMARK => fwmark = checked(parse_u32(value))?,
-            SVC_ATTR_SCHED_NAME => sched = Some(checked(parse_string(value))?),
+            SVC_ATTR_AF => parts.af = Some(checked(parse_u16(value))?),
+            SVC_ATTR_PROTOCOL => parts.protocol = Some(checked(parse_u16(value))?),
+            SVC_ATTR_ADDR => parts.addr = Some(addr("service", value)?),
+            SVC_ATTR_PORT => parts.port = be16(value)?,
+            SVC_ATTR_FWMARK => parts.fwmark = checked(parse_u32(value))?,
+            SVC_ATTR_SCHED_NAME => parts.sched = Some(checked(parse_string(value))?),
             SVC_ATTR_FLAGS => {
                 // struct ip_vs_flags: the flags, then the mask.
                 let word = value
                     .get(..4)
                     .filter(|_| value.len() == 8)
                     .ok_or_else(|| malformed("service flags attribute is not 8 bytes"))?;
-                flags = checked(parse_u32(word))?;
+                parts.flags = checked(parse_u32(word))?;
             }
-            SVC_ATTR_TIMEOUT => timeout = checked(parse_u32(value))?,
-            SVC_ATTR_NETMASK => netmask = checked(parse_u32(value))?,
-            SVC_ATTR_STATS => stats32 = Some(stats(value, false)?),
-            SVC_ATTR_PE_NAME => pe = Some(checked(parse_string(value))?),
-            SVC_ATTR_STATS64 => stats64 = Some(stats(value, true)?),
+            SVC_ATTR_TIMEOUT => parts.timeout = checked(parse_u32(value))?,
+            SVC_ATTR_NETMASK => parts.netmask = checked(parse_u32(value))?,
+            SVC_ATTR_STATS => parts.stats32 = Some(stats(value, false)?),
+            SVC_ATTR_PE_NAME => parts.pe = Some(checked(parse_string(value))?),
+            SVC_ATTR_STATS64 => parts.stats64 = Some(stats(value, true)?),
             _ => {}
         }
     }
-    let family = af
-        .and_then(Family::from_af)
-        .ok_or_else(|| malformed("service without a known address family"))?;
-    let key = if fwmark != 0 {
-        ServiceKey::Fwmark {
-            mark: fwmark,
-            family,
-        }
-    } else {
-        let protocol = protocol
-            .and_then(Protocol::from_number)
-            .ok_or_else(|| malformed("service without a known protocol"))?;
-        let addr_bytes = addr_bytes.ok_or_else(|| malformed("service without an address"))?;
-        ServiceKey::Addr {
-            protocol,
-            addr: addr_from_bytes(family, &addr_bytes),
-            port,
-        }
-    };
-    Ok(Service {
-        netmask: netmask_from_wire(key.family(), netmask),
-        key,
-        scheduler: sched.unwrap_or_default(),
-        flags: ServiceFlags(flags),
-        timeout,
-        pe_name: pe.filter(|p: &String| !p.is_empty()),
-        stats: pick_stats(stats64, stats32),
-    })
+    parts.build()
 }
 
 /// The destination of a GET_DEST reply's attributes (`None` if it carries
