@@ -169,14 +169,15 @@ check_eq "odd arguments left the table alone" "$START" "$(in_ns t "$IPVSADM" -Sn
 # --- No privileges -----------------------------------------------------------
 VALID=$NT_STATE/valid.rules
 printf '%s\n' "-A -t 198.51.100.61:80 -s rr" "-a -t 198.51.100.61:80 -r 192.0.2.61:80 -m" >"$VALID"
-# unprivileged NAME ARGS...: both tools as nobody, stdin from VALID (rsvsadm
-# with NEW_ARGS instead, if set); the same refusal.
+# unprivileged NAME ARGS...: both tools as nobody, stdin from VALID (or
+# UNPRIV_INPUT, if set; rsvsadm with NEW_ARGS instead, if set); the same
+# refusal.
 # shellcheck disable=SC2034 # the ref_* and new_* are read by _nt_same
 unprivileged() {
   local name=$1
   shift
   _nt_prog_names
-  ip netns exec "$(nsname t)" "${NOBODY[@]}" "$IPVSADM" "$@" <"$VALID" \
+  ip netns exec "$(nsname t)" "${NOBODY[@]}" "$IPVSADM" "$@" <"${UNPRIV_INPUT:-$VALID}" \
     >"$NT_STATE/u.out" 2>"$NT_STATE/u.err" && echo 0 >"$NT_STATE/u.rc" || echo $? >"$NT_STATE/u.rc"
   ref_rc=$(<"$NT_STATE/u.rc")$'\n'
   # ipvsadm runs `modprobe ip_vs` when it cannot reach IPVS, which fails in
@@ -186,7 +187,7 @@ unprivileged() {
   _nt_slurp ref_stderr "$NT_STATE/u.err"
   local -a new=("$@")
   ((${#NEW_ARGS[@]} == 0)) || new=("${NEW_ARGS[@]}")
-  ip netns exec "$(nsname t)" "${NOBODY[@]}" "$RSVSADM" "${new[@]}" <"$VALID" \
+  ip netns exec "$(nsname t)" "${NOBODY[@]}" "$RSVSADM" "${new[@]}" <"${UNPRIV_INPUT:-$VALID}" \
     >"$NT_STATE/u.out" 2>"$NT_STATE/u.err" && echo 0 >"$NT_STATE/u.rc" || echo $? >"$NT_STATE/u.rc"
   new_rc=$(<"$NT_STATE/u.rc")$'\n'
   _nt_slurp new_stdout "$NT_STATE/u.out"
@@ -213,6 +214,10 @@ unprivileged "-Z" -Z
 unprivileged "--set" --set 10 20 30
 unprivileged "--start-daemon" --start-daemon master
 unprivileged "-R" -R
+# ipvsadm checks its permission before it reads anything.
+UNPRIV_INPUT=/dev/null
+unprivileged "-R with empty input" -R
+unset UNPRIV_INPUT
 # rsvsadm's own -R --sync says what ipvsadm -R says.
 NEW_ARGS=(-R --sync)
 unprivileged "-R --sync (vs ipvsadm -R)" -R

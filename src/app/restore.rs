@@ -96,6 +96,11 @@ impl Source<'_> {
 
 /// `-R` (and `ipvsadm-restore`, which flushes the table first).
 pub fn restore(argv0: &str, ipvs: &mut Ipvs, flush_first: bool) -> Outcome {
+    // ipvsadm asks the kernel for its version before it reads anything, so
+    // without CAP_NET_ADMIN even an empty or bad restore fails with the
+    // permission message (exit 2). Ask first too: one round trip.
+    ipvs.info()
+        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
     let input = read_stdin()?;
     restore_rules(argv0, ipvs, &input, Source::Stdin, flush_first)
 }
