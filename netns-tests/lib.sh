@@ -12,6 +12,7 @@
 #         bridge NS BR | bridge_port NS BR IF | route NS ARGS... |
 #         sysctl_ns NS KEY=VALUE... | spawn NS CMD... |
 #         http_server NS ADDR PORT NAME | on_exit CMD...
+# Scenarios: seed000_network (lvs_nat.sh's client, director, LAN, 2 servers)
 # Compatibility with ipvsadm: compat NS ARGS... | compat_apply NAME [FILE|-] |
 #         compat_each NS [FILE|-] | compat_settled NS ARGS...
 #
@@ -284,6 +285,27 @@ http_server() {
   echo "http_server $name on $host:$port in $ns did not start:" >&2
   cat "$log" >&2
   return 1
+}
+
+# seed000_network: lvs_nat.sh's network (seed 000) with documentation
+# addresses, the real servers answering with their seed names:
+#   client 203.0.113.111 --- eth1 203.0.113.200 (the VIP) [director] eth0
+#   198.51.100.108 --- LAN --- RS1 198.51.100.107, RS2 198.51.100.110
+#   (their default gateway: the director). Namespaces: cl dir lan rs1 rs2.
+seed000_network() {
+  mkns cl dir lan rs1 rs2
+  link cl eth1 203.0.113.111/24 dir eth1 203.0.113.200/24
+  bridge lan br0
+  link dir eth0 198.51.100.108/24 lan p-dir -
+  link rs1 eth0 198.51.100.107/24 lan p-rs1 -
+  link rs2 eth0 198.51.100.110/24 lan p-rs2 -
+  bridge_port lan br0 p-dir
+  bridge_port lan br0 p-rs1
+  bridge_port lan br0 p-rs2
+  route rs1 add default via 198.51.100.108
+  route rs2 add default via 198.51.100.108
+  http_server rs1 198.51.100.107 80 cenvm71
+  http_server rs2 198.51.100.110 80 cenvm72
 }
 
 # on_exit CMD...: run CMD (as shell code) at exit, before namespaces go.

@@ -9,23 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # The ipvsadm-syntax commands (-A -a -d -D) are run with ADM.
 ADM=${LAB_IPVS_TOOL:-$RSVSADM}
 
-# seed 000's network, as in 50-director-nat.sh:
-#   client 203.0.113.111 --- eth1 203.0.113.200 (VIP) [director] eth0
-#   198.51.100.108 --- LAN --- RS1 198.51.100.107, RS2 198.51.100.110
+# seed 000's network (lib.sh), configured as lvs_nat.sh would.
 build() {
-  mkns cl dir lan rs1 rs2
-  link cl eth1 203.0.113.111/24 dir eth1 203.0.113.200/24
-  bridge lan br0
-  link dir eth0 198.51.100.108/24 lan p-dir -
-  link rs1 eth0 198.51.100.107/24 lan p-rs1 -
-  link rs2 eth0 198.51.100.110/24 lan p-rs2 -
-  bridge_port lan br0 p-dir
-  bridge_port lan br0 p-rs1
-  bridge_port lan br0 p-rs2
-  route rs1 add default via 198.51.100.108
-  route rs2 add default via 198.51.100.108
-  http_server rs1 198.51.100.107 80 cenvm71
-  http_server rs2 198.51.100.110 80 cenvm72
+  seed000_network
   in_ns dir "$RSVSADM" setup nat --masquerade 198.51.100.0/24 --interface eth0 --interface eth1 >/dev/null
   in_ns dir "$ADM" -A -t 203.0.113.200:80 -s wrr
   in_ns dir "$ADM" -a -t 203.0.113.200:80 -r 198.51.100.107:80 -m -w 2

@@ -31,23 +31,10 @@ has_text() {
 }
 
 # --- seed 000 -----------------------------------------------------------------
-# lvs_nat.sh's network with documentation addresses:
-#   client 203.0.113.111 --- eth1 203.0.113.200 (the VIP) [director] eth0 198.51.100.108
-#   --- LAN --- RS1 198.51.100.107, RS2 198.51.100.110 (default gateway: the director)
+# lvs_nat.sh's network (lib.sh's seed000_network), plus a client-side
+# server and an unrelated nft table.
 build_seed000() {
-  mkns cl dir lan rs1 rs2
-  link cl eth1 203.0.113.111/24 dir eth1 203.0.113.200/24
-  bridge lan br0
-  link dir eth0 198.51.100.108/24 lan p-dir -
-  link rs1 eth0 198.51.100.107/24 lan p-rs1 -
-  link rs2 eth0 198.51.100.110/24 lan p-rs2 -
-  bridge_port lan br0 p-dir
-  bridge_port lan br0 p-rs1
-  bridge_port lan br0 p-rs2
-  route rs1 add default via 198.51.100.108
-  route rs2 add default via 198.51.100.108
-  http_server rs1 198.51.100.107 80 cenvm71
-  http_server rs2 198.51.100.110 80 cenvm72
+  seed000_network
   # A server on the client side, to see where the real servers' own
   # requests come from.
   http_server cl 203.0.113.111 8000 client-side
