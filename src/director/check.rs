@@ -132,6 +132,17 @@ fn forwards_elsewhere(d: &Destination) -> bool {
 }
 
 impl Snapshot {
+    /// The virtual addresses of the address-based services.
+    fn vips(&self) -> BTreeSet<IpAddr> {
+        self.services
+            .iter()
+            .filter_map(|svc| match svc.service.key {
+                ServiceKey::Addr { addr, .. } => Some(addr),
+                ServiceKey::Fwmark { .. } => None,
+            })
+            .collect()
+    }
+
     fn nat_dests(&self) -> impl Iterator<Item = (&ServiceView, &Destination)> {
         self.services.iter().flat_map(|s| {
             s.dests
@@ -328,14 +339,7 @@ fn vips(s: &Snapshot, out: &mut Vec<Finding>) {
 /// local remote). IPv6 picks it easily: a VIP in the real servers' /64
 /// matches their addresses more closely than the director's own address.
 fn tunnel_sources(s: &Snapshot, out: &mut Vec<Finding>) {
-    let vips: BTreeSet<IpAddr> = s
-        .services
-        .iter()
-        .filter_map(|svc| match svc.service.key {
-            ServiceKey::Addr { addr, .. } => Some(addr),
-            ServiceKey::Fwmark { .. } => None,
-        })
-        .collect();
+    let vips = s.vips();
     let mut seen = BTreeSet::new();
     for svc in &s.services {
         for d in svc
@@ -757,14 +761,7 @@ fn gather_redirects(s: &mut Snapshot, root: &Path) -> Result<()> {
         .collect();
     // A VIP's route is via lo; the interface facing the clients is the one
     // holding it.
-    let vips: Vec<IpAddr> = s
-        .services
-        .iter()
-        .filter_map(|svc| match svc.service.key {
-            ServiceKey::Addr { addr, .. } => Some(addr),
-            ServiceKey::Fwmark { .. } => None,
-        })
-        .collect();
+    let vips = s.vips();
     for a in addr::addresses()? {
         if vips.contains(&a.addr) && a.dev != "lo" {
             devs.insert(a.dev);
