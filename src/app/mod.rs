@@ -39,6 +39,12 @@ impl Failure {
             code,
         }
     }
+    /// A message that may not be UTF-8 (it echoes the user's bytes, as
+    /// ipvsadm does): written to stderr now, the failure keeps the status.
+    pub fn printed(message: &[u8], code: i32) -> Failure {
+        let _ = io::stderr().lock().write_all(message);
+        Failure::new("", code)
+    }
 }
 
 pub type Outcome = Result<(), Failure>;
@@ -110,8 +116,8 @@ fn first_word(args: &[OsString]) -> Option<&str> {
 
 /// The ipvsadm command line.
 fn run_ipvsadm(argv0: &str, args: &[OsString]) -> Outcome {
-    let command = cli::parse_with(args, &cli::SystemResolver, ParseOptions::from_env())
-        .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
+    let command = cli::parse_with(args, &cli::NssResolver, ParseOptions::from_env())
+        .map_err(|e| Failure::printed(&e.render_bytes(argv0), e.exit_code()))?;
     execute(argv0, command)
 }
 

@@ -114,16 +114,17 @@ pub fn restore_rules(
     source: Source<'_>,
     flush_first: bool,
 ) -> Outcome {
-    let lines = cli::parse_restore_with(input, &cli::SystemResolver, ParseOptions::from_env())
+    let lines = cli::parse_restore_with(input, &cli::NssResolver, ParseOptions::from_env())
         .map_err(|e| {
-            // For stdin, exactly RestoreError::render(argv0).
-            let message = format!(
-                "{}: {}\n{}",
-                source.locate(argv0, e.line),
-                e.text,
-                e.error.render(argv0)
-            );
-            Failure::new(message, e.exit_code())
+            // For stdin, exactly RestoreError::render_bytes(argv0).
+            let place = format!("{}: ", source.locate(argv0, e.line));
+            let message = [
+                place.as_bytes(),
+                &e.text,
+                b"\n",
+                &e.error.render_bytes(argv0),
+            ];
+            Failure::printed(&message.concat(), e.exit_code())
         })?;
     let mut failed = false;
     for step in plan(lines, flush_first) {

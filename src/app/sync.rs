@@ -30,7 +30,7 @@ const DRAIN_POLL: Duration = Duration::from_millis(250);
 /// `-R --sync [--dry-run] [--drain[=SECONDS]]`.
 pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
     let input = read_stdin()?;
-    let lines = cli::parse_restore_with(&input, &cli::SystemResolver, ParseOptions::from_env())
+    let lines = cli::parse_restore_with(&input, &cli::NssResolver, ParseOptions::from_env())
         .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
     let prog = cli::program_name(argv0);
     let texts = Lines::new(&input);
