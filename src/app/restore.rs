@@ -8,14 +8,14 @@ use std::path::Path;
 
 use ipvs::{Change, Ipvs};
 
-use super::{connect, execute, kernel_failure, to_change, Failure, Op, Outcome, EXIT_KERNEL};
+use super::{connect, execute, kernel_failure, to_change, Failure, KernelOp, Outcome, EXIT_KERNEL};
 use crate::cli::{self, Command, ParseOptions, RestoreLine};
 
 /// A run of consecutive changes, each with its 1-based input line (0 for
 /// the flush `ipvsadm-restore` does first), or a command that is not a
 /// change (a listing inside the input, which must see the changes before
 /// it).
-enum Step {
+enum RestoreStep {
     Changes(Vec<(usize, Change)>),
     Other(Command),
 }
@@ -53,7 +53,7 @@ impl<'a> Lines<'a> {
     }
 }
 
-fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
+fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<RestoreStep> {
     let mut steps = Vec::new();
     let mut batch = Vec::new();
     if flush_first {
@@ -64,14 +64,14 @@ fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
             Some(change) => batch.push((line, change)),
             None => {
                 if !batch.is_empty() {
-                    steps.push(Step::Changes(std::mem::take(&mut batch)));
+                    steps.push(RestoreStep::Changes(std::mem::take(&mut batch)));
                 }
-                steps.push(Step::Other(command));
+                steps.push(RestoreStep::Other(command));
             }
         }
     }
     if !batch.is_empty() {
-        steps.push(Step::Changes(batch));
+        steps.push(RestoreStep::Changes(batch));
     }
     steps
 }
@@ -100,7 +100,7 @@ pub fn restore(argv0: &str, ipvs: &mut Ipvs, flush_first: bool) -> Outcome {
     // without CAP_NET_ADMIN even an empty or bad restore fails with the
     // permission message (exit 2). Ask first too: one round trip.
     ipvs.info()
-        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
+        .map_err(|e| kernel_failure(KernelOp::Get, &e, EXIT_KERNEL))?;
     let input = read_stdin()?;
     restore_rules(argv0, ipvs, &input, Source::Stdin, flush_first)
 }
@@ -129,8 +129,10 @@ pub fn restore_rules(
     let mut failed = false;
     for step in plan(lines, flush_first) {
         match step {
-            Step::Changes(batch) => failed |= apply_batch(argv0, ipvs, input, &batch, source)?,
-            Step::Other(command) => execute(argv0, command)?,
+            RestoreStep::Changes(batch) => {
+                failed |= apply_batch(argv0, ipvs, input, &batch, source)?
+            }
+            RestoreStep::Other(command) => execute(argv0, command)?,
         }
     }
     if failed {
@@ -155,7 +157,7 @@ fn apply_batch(
             refused.push((i, errno));
         }
     })
-    .map_err(|e| kernel_failure(Op::Other, &e, EXIT_KERNEL))?;
+    .map_err(|e| kernel_failure(KernelOp::Other, &e, EXIT_KERNEL))?;
     if refused.is_empty() {
         return Ok(false);
     }
@@ -164,7 +166,11 @@ fn apply_batch(
     let mut report = String::new();
     for (i, errno) in &refused {
         let (line, change) = &batch[*i];
-        let failure = kernel_failure(Op::of(change), &ipvs::Error::Kernel(*errno), EXIT_KERNEL);
+        let failure = kernel_failure(
+            KernelOp::of(change),
+            &ipvs::Error::Kernel(*errno),
+            EXIT_KERNEL,
+        );
         if failure.code != EXIT_KERNEL {
             // Not a per-line problem (no permission at all): stop here.
             return Err(failure);

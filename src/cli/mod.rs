@@ -35,7 +35,9 @@ use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 
 pub use command::{Command, ListFormat, ListRequest, ListTarget, SyncOptions};
-pub use help::{help_text, program_name, try_help_text, version_text};
+pub use help::{
+    help_text, program_name, rsvsadm_help_text, try_help_text, version_text, OwnCommand,
+};
 pub use options::{clap_command, OPTIONS};
 pub use resolve::{NameResolver, NoResolver, NssResolver};
 pub use restore::{parse_restore, parse_restore_with, RestoreError, RestoreLine};
