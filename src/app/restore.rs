@@ -3,7 +3,7 @@
 //! line number and ipvsadm's message, and the rest goes on (as in
 //! ipvsadm); the exit status is then non-zero.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use ipvs::{Change, Ipvs};
@@ -39,17 +39,20 @@ impl<'a> Lines<'a> {
         Lines(input.split(|b| *b == b'\n').collect())
     }
 
-    /// The text of 1-based line `line` as the user wrote it (line 0 is
-    /// the flush of `ipvsadm-restore`), for error messages.
+    /// The bytes of 1-based line `line` as the user wrote them (line 0
+    /// is the flush of `ipvsadm-restore`), for error messages.
+    pub(super) fn bytes(&self, line: usize) -> &'a [u8] {
+        let raw = match line.checked_sub(1) {
+            None => b"-C",
+            Some(i) => self.0.get(i).copied().unwrap_or_default(),
+        };
+        let end = raw.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
+        &raw[..end]
+    }
+
+    /// [`Lines::bytes`] as text (lossily).
     pub(super) fn text(&self, line: usize) -> String {
-        match line.checked_sub(1) {
-            None => "-C".to_string(),
-            Some(i) => self.0.get(i).map_or_else(String::new, |l| {
-                String::from_utf8_lossy(l)
-                    .trim_end_matches('\r')
-                    .to_string()
-            }),
-        }
+        String::from_utf8_lossy(self.bytes(line)).into_owned()
     }
 }
 
@@ -163,7 +166,7 @@ fn apply_batch(
     }
     let prog = cli::program_name(argv0);
     let lines = Lines::new(input);
-    let mut report = String::new();
+    let mut report = Vec::new();
     for (i, errno) in &refused {
         let (line, change) = &batch[*i];
         let failure = kernel_failure(
@@ -175,14 +178,13 @@ fn apply_batch(
             // Not a per-line problem (no permission at all): stop here.
             return Err(failure);
         }
-        report.push_str(&format!(
-            "{}: {}\n{}",
-            source.locate(prog, *line),
-            lines.text(*line),
-            failure.message
-        ));
+        let place = format!("{}: ", source.locate(prog, *line));
+        report.extend_from_slice(place.as_bytes());
+        report.extend_from_slice(lines.bytes(*line));
+        report.push(b'\n');
+        report.extend_from_slice(failure.message.as_bytes());
     }
-    eprint!("{report}");
+    let _ = io::stderr().lock().write_all(&report);
     Ok(true)
 }
 
