@@ -11,7 +11,7 @@
 #  - bytes no command line has: NUL, a 1 MB line, 100,000 lines with the
 #    bad one last; and what -R reads as ipvsadm does (compared with it):
 #    bytes that are not UTF-8, a -h or -v line (the lines after it are not
-#    applied), a last line without a newline that ends in a blank (not
+#    applied), a last line without a newline that ends in two blanks (not
 #    applied), while a bad line among those still refuses the whole input;
 #  - no privileges: the same permission message as ipvsadm, for every
 #    command that needs the kernel (-R --sync included).
@@ -200,12 +200,15 @@ rules_like_ipvsadm "a -h line ends the input" "$f"
 f=$NT_STATE/version.rules
 printf '%s\n-v\n%s\n' "$PREFIX" "$SUFFIX" >"$f"
 rules_like_ipvsadm "a -v line ends the input" "$f"
+f=$NT_STATE/blanks-tail.rules
+printf '%s\n%s  ' "$PREFIX" "$SUFFIX" >"$f"
+rules_like_ipvsadm "a last line without a newline, ending in two spaces" "$f"
+f=$NT_STATE/tab-tail.rules
+printf '%s\n%s \t' "$PREFIX" "$SUFFIX" >"$f"
+rules_like_ipvsadm "a last line without a newline, ending in a space and a tab" "$f"
 f=$NT_STATE/blank-tail.rules
 printf '%s\n%s ' "$PREFIX" "$SUFFIX" >"$f"
-rules_like_ipvsadm "a last line without a newline, ending in a blank" "$f"
-f=$NT_STATE/tab-tail.rules
-printf '%s\n%s\t' "$PREFIX" "$SUFFIX" >"$f"
-rules_like_ipvsadm "a last line without a newline, ending in a tab" "$f"
+rules_like_ipvsadm "a last line without a newline, ending in one space" "$f"
 f=$NT_STATE/tail.rules
 printf '%s\n%s' "$PREFIX" "$SUFFIX" >"$f"
 rules_like_ipvsadm "a last line without a newline" "$f"
@@ -217,8 +220,8 @@ f=$NT_STATE/help-bad.rules
 printf '%s\n-h\n-A -t 198.51.100.60 -s rr\n' "$PREFIX" >"$f"
 rules_refused "a bad line after a -h line" "$f" 5 "Zero port specified for non-persistent service"
 f=$NT_STATE/bad-tail.rules
-printf '%s\n-A -t 198.51.100.60 -s rr ' "$PREFIX" >"$f"
-rules_refused "a bad last line without a newline, ending in a blank" "$f" 4 \
+printf '%s\n-A -t 198.51.100.60 -s rr  ' "$PREFIX" >"$f"
+rules_refused "a bad last line without a newline, ending in two blanks" "$f" 4 \
   "Zero port specified for non-persistent service"
 
 # Arguments with the same bytes: as ipvsadm answers.

@@ -12,8 +12,10 @@
 //! - a `-h` or `-v` line ends the input: its text is printed after the
 //!   lines before it are applied, and the lines after it are not applied
 //!   (ipvsadm exits there);
-//! - a last line without a `\n` that ends in a blank is not applied
-//!   (ipvsadm's reader drops it);
+//! - a last line without a `\n` that ends in two blanks or more is not
+//!   applied (ipvsadm's reader drops it: the blank after the last word is
+//!   that word's end, and meeting the end of input among more blanks
+//!   throws the line away);
 //! - words are bytes: a line that is not UTF-8 is read as ipvsadm reads
 //!   it, and echoed as it is.
 //!
@@ -104,22 +106,20 @@ pub fn parse_restore(
 
 /// [`parse_restore`] with explicit [`ParseOptions`]. Every line is
 /// checked; the lines returned are those to run: up to the first `-h` or
-/// `-v` line (included), without a last line that ends in a blank and
-/// has no `\n`.
+/// `-v` line (included), without a last line that ends in two blanks
+/// or more and has no `\n`.
 pub fn parse_restore_with(
     input: &[u8],
     resolver: &dyn NameResolver,
     options: ParseOptions,
 ) -> Result<Vec<RestoreLine>, RestoreError> {
     let lines = split_lines(input);
-    // ipvsadm's reader drops a last line that has no `\n` and ends in a
-    // blank.
+    // ipvsadm's reader drops a last line that has no `\n` and ends in
+    // two blanks or more.
     let dropped_last = !input.ends_with(b"\n")
         && lines
             .last()
-            .and_then(|l| l.last())
-            .copied()
-            .is_some_and(is_blank);
+            .is_some_and(|l| l.len() >= 2 && l[l.len() - 2..].iter().all(|&b| is_blank(b)));
     let mut out = Vec::new();
     let mut stopped = false;
     for (index, raw) in lines.iter().enumerate() {

@@ -126,22 +126,27 @@ fn cli_restore_stops_at_help_and_version() {
     assert_eq!(restore("-h\n-R\n").unwrap_err().error, CliError::TryHelp);
 }
 
-/// ipvsadm drops a last line that has no newline and ends in a blank;
-/// it is still checked.
+/// ipvsadm drops a last line that has no newline and ends in two blanks
+/// or more; it is still checked.
 #[test]
 fn cli_restore_unterminated_last_line() {
     assert_eq!(
         commands("-C\n-C"),
         [(1, Command::Flush), (2, Command::Flush)]
     );
-    assert_eq!(commands("-C\n-C "), [(1, Command::Flush)]);
-    assert_eq!(commands("-C\n-C\t"), [(1, Command::Flush)]);
+    assert_eq!(
+        commands("-C\n-C "),
+        [(1, Command::Flush), (2, Command::Flush)]
+    );
+    assert_eq!(commands("-C\n-C  "), [(1, Command::Flush)]);
+    assert_eq!(commands("-C\n-C \t"), [(1, Command::Flush)]);
+    assert_eq!(commands("-C\n-C\r\t "), [(1, Command::Flush)]);
     assert_eq!(
         commands("-C\n-C \n"),
         [(1, Command::Flush), (2, Command::Flush)]
     );
-    assert_eq!(commands("-C "), []);
-    assert_eq!(restore("-C\n-A -t 1.2.3.4 ").unwrap_err().line, 2);
+    assert_eq!(commands("-C  "), []);
+    assert_eq!(restore("-C\n-A -t 1.2.3.4  ").unwrap_err().line, 2);
 }
 
 #[test]
