@@ -41,7 +41,6 @@ pub use help::{
 pub use options::{clap_command, OPTIONS};
 pub use resolve::{NameResolver, NoResolver, NssResolver};
 pub use restore::{parse_restore, parse_restore_with, RestoreError, RestoreLine};
-pub use table::{DAEMON_STATES, PERSISTENCE_ENGINES, SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES};
 
 /// A command-line error, as ipvsadm reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

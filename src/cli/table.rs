@@ -9,7 +9,7 @@ use ipvs::{DaemonState, ForwardMethod, Protocol, ServiceFlags, TunnelFlags, Tunn
 
 use super::address::{parse_fwmark, parse_mcast_group};
 use super::builder::{parse_timeout, truncate_bytes, Builder};
-use super::command::MAX_TIMEOUT;
+use super::command::{ListFormat, MAX_TIMEOUT};
 use super::options::Action::{Apply, Command, Set};
 use super::options::ArgKind::{Optional, Required};
 use super::options::OptSpec;
@@ -19,15 +19,15 @@ use super::CliError;
 
 /// Scheduler names known to the kernel (ipvsadm's SCHEDULERS list plus
 /// `twos`, added in Linux 6.x).
-pub const SCHEDULERS: &[&str] = &[
+const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
 ];
 
 /// Persistence engines (ipvsadm's PE_LIST).
-pub const PERSISTENCE_ENGINES: &[&str] = &["sip"];
+const PERSISTENCE_ENGINES: &[&str] = &["sip"];
 
 /// `--sched-flags` words (`parse_sched_flags()`).
-pub const SCHED_FLAGS: &[&str] = &[
+const SCHED_FLAGS: &[&str] = &[
     "flag-1",
     "flag-2",
     "flag-3",
@@ -38,11 +38,12 @@ pub const SCHED_FLAGS: &[&str] = &[
 ];
 
 /// `--tun-type` values (`parse_tun_type()`).
-pub const TUNNEL_TYPES: &[&str] = &["ipip", "gue", "gre"];
+const TUNNEL_TYPES: &[&str] = &["ipip", "gue", "gre"];
 
 /// `--start-daemon` / `--stop-daemon` values.
-pub const DAEMON_STATES: &[&str] = &["master", "backup"];
+const DAEMON_STATES: &[&str] = &["master", "backup"];
 
+/// C's `INT_MAX`, the upper bound of weights and thresholds.
 const INT_MAX: i64 = i32::MAX as i64;
 
 /// A command option (the first option of a command line).
@@ -66,8 +67,8 @@ const fn flag(
     OptSpec::new(long, shorts, role, help, Set(class, |_, _| Ok(())))
 }
 
-/// The `--start-daemon` / `--stop-daemon` value (`-` and the rest of
-/// ipvsadm's words give `None`).
+/// The `--start-daemon` / `--stop-daemon` state; `None` for any other
+/// word.
 pub(crate) fn daemon_state(v: &[u8]) -> Option<DaemonState> {
     match v {
         b"master" => Some(DaemonState::Master),
@@ -81,7 +82,7 @@ fn forward(b: &mut Builder, method: ForwardMethod) -> Result<(), CliError> {
     Ok(())
 }
 
-fn list_format(b: &mut Builder, set: fn(&mut super::ListFormat)) -> Result<(), CliError> {
+fn list_format(b: &mut Builder, set: fn(&mut ListFormat)) -> Result<(), CliError> {
     set(&mut b.format);
     Ok(())
 }
