@@ -267,3 +267,29 @@ pub fn kernel_failure(op: KernelOp, e: &Error, code: i32) -> Failure {
         None => Failure::new(format!("{e}\n"), code),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_is_ipvsadms_under_its_names() {
+        for prog in ["/usr/sbin/ipvsadm", "ipvsadm", "ipvsadm-restore"] {
+            assert_eq!(help(prog), cli::help_text(prog), "{prog}");
+        }
+    }
+
+    #[test]
+    fn help_as_rsvsadm_lists_every_own_command() {
+        let h = help("/usr/sbin/rsvsadm");
+        let own = h
+            .strip_prefix(cli::help_text("/usr/sbin/rsvsadm").as_str())
+            .expect("ipvsadm's text first");
+        for command in completions::command("rsvsadm").get_subcommands() {
+            let line = format!("\n  /usr/sbin/rsvsadm {} ", command.get_name());
+            assert!(own.contains(&line), "{line:?} missing");
+        }
+        assert!(own.contains("  /usr/sbin/rsvsadm setup nat|fullnat|realserver|"));
+        assert!(own.contains("  /usr/sbin/rsvsadm check [options]   Inspect"));
+    }
+}
