@@ -3,19 +3,20 @@
 # directions (state made by either tool, listed by both).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# --- The seeds' scripts -----------------------------------------------------
+# --- The scenarios' scripts -------------------------------------------------
 
-# lvs_nat.sh (seed 000), with documentation addresses.
-compat_apply "seed 000 lvs_nat.sh" <<'EOF'
+# An LVS-NAT director's lvs_nat.sh, with documentation addresses.
+compat_apply "an LVS-NAT director's lvs_nat.sh" <<'EOF'
 -C
 -A -t 198.51.100.200:80 -s wrr
 -a -t 198.51.100.200:80 -r 192.0.2.107:80 -m -w 2
 -a -t 198.51.100.200:80 -r 192.0.2.110:80 -m -w 1
 EOF
 
-# The wlc setup of seed 002, including its mistake: a destination added to
-# a service that was never created.
-compat_apply "seed 002 wlc with a typo'd service" <<'EOF'
+# A wlc NAT director whose replies come back through a wrong gateway,
+# including its script's mistake: a destination added to a service that
+# was never created.
+compat_apply "wlc NAT with a typo'd service" <<'EOF'
 -C
 -A -t 198.51.100.117:80 -s wlc
 -a -t 198.51.100.117:80 -r 203.0.113.130:80 -m
@@ -24,8 +25,8 @@ compat_apply "seed 002 wlc with a typo'd service" <<'EOF'
 -L
 EOF
 
-# rr with port mapping 8888 -> 9999 and short timeouts (seed 004).
-compat_apply "seed 004 rr port mapping and --set" <<'EOF'
+# rr with port mapping 8888 -> 9999 and short timeouts.
+compat_apply "rr port mapping and --set" <<'EOF'
 -C
 -A -t 198.51.100.58:8888 -s rr
 -a -t 198.51.100.58:8888 -r 192.0.2.71:9999 -m
@@ -202,11 +203,45 @@ compat_each core <<'EOF'
 -R -n
 -S -t 198.51.100.1:80
 -A -t 198.51.100.1:80 extra
--h
---help
 -v
 --version
 EOF
+
+# -h: called as ipvsadm, ipvsadm's text byte for byte; called as rsvsadm,
+# ipvsadm's text (its own name in it), then rsvsadm's own commands and
+# options and its version.
+mkdir -p "$NT_STATE/as-ipvsadm"
+ln -sf "$RSVSADM" "$NT_STATE/as-ipvsadm/ipvsadm"
+(
+  RSVSADM=$NT_STATE/as-ipvsadm/ipvsadm
+  unset _NT_PROG_NAMES
+  compat_each core <<'EOF'
+-h
+--help
+EOF
+)
+ref=$(in_ns core "$IPVSADM" -h)
+own=$(in_ns core "$RSVSADM" --help)
+ref=${ref//"$IPVSADM"/PROG}
+own=${own//"$RSVSADM"/PROG}
+# The first line is the version line, with each program's name.
+check_eq "rsvsadm -h starts with ipvsadm's usage text" \
+  "${ref#*$'\n'}" "$(head -n "$(wc -l <<<"$ref")" <<<"$own" | tail -n +2)"
+own=${own#"${own%%$'\n\n'"rsvsadm's own commands"*}"}
+for word in "PROG setup nat|fullnat|realserver" "PROG check" "PROG service start|stop" \
+  "--netns name" "--json" "--sync" "--dry-run" "--drain [seconds]"; do
+  if [[ $own == *$'\n'"  $word"* ]]; then
+    ok "rsvsadm -h lists $word after ipvsadm's text"
+  else
+    fail "rsvsadm -h lists $word after ipvsadm's text" "$own"
+  fi
+done
+version_re='^rsvsadm [0-9]+\.[0-9]+\.[0-9]+: '
+if [[ ${own##*$'\n'} =~ $version_re ]]; then
+  ok "rsvsadm -h ends with rsvsadm's version"
+else
+  fail "rsvsadm -h ends with rsvsadm's version" "${own##*$'\n'}"
+fi
 
 # --- -S | -R round trips --------------------------------------------------------
 

@@ -32,7 +32,6 @@ foo
 -L -R
 -A --set
 -a --start-daemon master
--h -L
 -v --bogus
 --list=1
 -L --numeric=1
@@ -45,6 +44,40 @@ foo
 -A -t 198.51.100.1:80 extra
 -S -n extra
 EOF
+
+# -h first: ipvsadm's text, as rsvsadm prints it when called by the name
+# ipvsadm (called as rsvsadm it adds its own commands: see 10-core).
+mkdir -p "$NT_STATE/as-ipvsadm"
+ln -sf "$RSVSADM" "$NT_STATE/as-ipvsadm/ipvsadm"
+(
+  RSVSADM=$NT_STATE/as-ipvsadm/ipvsadm
+  unset _NT_PROG_NAMES
+  compat_each ae <<'EOF'
+-h -L
+-h --bogus
+EOF
+)
+
+# Words that are not UTF-8 are echoed byte for byte, as ipvsadm does.
+compat_each ae < <(printf '%s\n' $'-A -f \xff7' $'-L --b\xe9' $'-L -n \xc3' $'-C -\xfe' \
+  $'-A -t 198.51.100.1:80 -b x\xff' $'-A -t 198.51.100.1:80 -p 9\x80' $'-L -\xffL' \
+  $'-A -t 198.51.100.1:80 -s rr -b \xe9,sh-port')
+
+# A value with popt's `!#:+` (replaced by the next word that is not an
+# option): Debian's ipvsadm hangs on some of these, rsvsadm answers at once
+# (see "Differences from ipvsadm" in rsvsadm(8)). Only rsvsadm's answer,
+# each within 20 s.
+bang_answer() { # bang_answer EXPECTED_STDERR ARGS...
+  local want=$1 rc=0 err
+  shift
+  err=$(in_ns ae timeout 20 "$RSVSADM" "$@" 2>&1 >/dev/null) || rc=$?
+  check_eq "rsvsadm $* answers at once" "2: $want" "$rc: $err"
+}
+bang_answer "illegal virtual server address[:port] specified" -L -n -t '!#:+'
+bang_answer "invalid timeout value \`!#:+' specified" -A -t 198.51.100.1:80 -p '!#:+'
+bang_answer "invalid fwmark value \`x7' specified" -A -f '!#:+' x7
+bang_answer "invalid timeout value \`!#:+' specified" -A -t 198.51.100.1:80 -s '!#:+' -p '!#:+'
+bang_answer "invalid scheduler flag \`sh-portsh-port'" -A -f 1 -s rr -b '!#:+!#:+' sh-port
 
 # The options each command requires and refuses (ipvsadm's
 # commands_v_options table, walked in its order).

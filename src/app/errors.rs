@@ -9,7 +9,7 @@ use nix::libc;
 
 /// The operations whose errors ipvsadm words specially.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub enum KernelOp {
     AddService,
     EditService,
     DeleteService,
@@ -25,39 +25,42 @@ pub enum Op {
     Other,
 }
 
-impl Op {
-    pub fn of(change: &Change) -> Op {
+impl KernelOp {
+    pub fn of(change: &Change) -> KernelOp {
         match change {
-            Change::AddService(_) => Op::AddService,
-            Change::EditService(_) => Op::EditService,
-            Change::DeleteService(_) => Op::DeleteService,
-            Change::Zero(_) => Op::ZeroService,
-            Change::AddDest(..) => Op::AddDest,
-            Change::EditDest(..) => Op::EditDest,
-            Change::DeleteDest(..) => Op::DeleteDest,
-            Change::StartDaemon(_) => Op::StartDaemon,
-            Change::StopDaemon(_) => Op::StopDaemon,
-            Change::Flush | Change::SetTimeouts(_) => Op::Other,
+            Change::AddService(_) => KernelOp::AddService,
+            Change::EditService(_) => KernelOp::EditService,
+            Change::DeleteService(_) => KernelOp::DeleteService,
+            Change::Zero(_) => KernelOp::ZeroService,
+            Change::AddDest(..) => KernelOp::AddDest,
+            Change::EditDest(..) => KernelOp::EditDest,
+            Change::DeleteDest(..) => KernelOp::DeleteDest,
+            Change::StartDaemon(_) => KernelOp::StartDaemon,
+            Change::StopDaemon(_) => KernelOp::StopDaemon,
+            Change::Flush | Change::SetTimeouts(_) => KernelOp::Other,
         }
     }
 }
 
 /// The message ipvsadm prints for `errno` returned by `op`.
-pub fn kernel_message(op: Op, errno: i32) -> String {
+pub fn kernel_message(op: KernelOp, errno: i32) -> String {
     let e = Errno::from_raw(errno);
     let specific = match (op, e) {
-        (Op::AddService, Errno::EEXIST) => Some("Service already exists"),
-        (Op::AddService | Op::EditService, Errno::ENOENT) => {
+        (KernelOp::AddService, Errno::EEXIST) => Some("Service already exists"),
+        (KernelOp::AddService | KernelOp::EditService, Errno::ENOENT) => {
             Some("Scheduler or persistence engine not found")
         }
-        (Op::EditService | Op::DeleteService | Op::ZeroService | Op::Get, Errno::ESRCH) => {
-            Some("No such service")
+        (
+            KernelOp::EditService | KernelOp::DeleteService | KernelOp::ZeroService | KernelOp::Get,
+            Errno::ESRCH,
+        ) => Some("No such service"),
+        (KernelOp::AddDest | KernelOp::EditDest | KernelOp::DeleteDest, Errno::ESRCH) => {
+            Some("Service not defined")
         }
-        (Op::AddDest | Op::EditDest | Op::DeleteDest, Errno::ESRCH) => Some("Service not defined"),
-        (Op::AddDest, Errno::EEXIST) => Some("Destination already exists"),
-        (Op::EditDest | Op::DeleteDest, Errno::ENOENT) => Some("No such destination"),
-        (Op::StartDaemon, Errno::EEXIST) => Some("Daemon has already run"),
-        (Op::StopDaemon, Errno::ESRCH) => Some("No daemon is running"),
+        (KernelOp::AddDest, Errno::EEXIST) => Some("Destination already exists"),
+        (KernelOp::EditDest | KernelOp::DeleteDest, Errno::ENOENT) => Some("No such destination"),
+        (KernelOp::StartDaemon, Errno::EEXIST) => Some("Daemon has already run"),
+        (KernelOp::StopDaemon, Errno::ESRCH) => Some("No daemon is running"),
         _ => None,
     };
     let generic = match e {
@@ -99,19 +102,19 @@ mod tests {
     #[test]
     fn operation_decides_the_wording() {
         assert_eq!(
-            kernel_message(Op::AddService, Errno::EEXIST as i32),
+            kernel_message(KernelOp::AddService, Errno::EEXIST as i32),
             "Service already exists"
         );
         assert_eq!(
-            kernel_message(Op::AddDest, Errno::EEXIST as i32),
+            kernel_message(KernelOp::AddDest, Errno::EEXIST as i32),
             "Destination already exists"
         );
         assert_eq!(
-            kernel_message(Op::DeleteDest, Errno::ESRCH as i32),
+            kernel_message(KernelOp::DeleteDest, Errno::ESRCH as i32),
             "Service not defined"
         );
         assert_eq!(
-            kernel_message(Op::DeleteService, Errno::ESRCH as i32),
+            kernel_message(KernelOp::DeleteService, Errno::ESRCH as i32),
             "No such service"
         );
     }
@@ -119,14 +122,14 @@ mod tests {
     #[test]
     fn unknown_errors_read_as_strerror() {
         assert_eq!(
-            kernel_message(Op::Other, Errno::EBUSY as i32),
+            kernel_message(KernelOp::Other, Errno::EBUSY as i32),
             "Device or resource busy"
         );
         // glibc's text, seen from ipvsadm for -y above -x in the lab.
         assert_eq!(
-            kernel_message(Op::AddDest, Errno::ERANGE as i32),
+            kernel_message(KernelOp::AddDest, Errno::ERANGE as i32),
             "Numerical result out of range"
         );
-        assert_eq!(kernel_message(Op::Other, 4242), "Unknown error 4242");
+        assert_eq!(kernel_message(KernelOp::Other, 4242), "Unknown error 4242");
     }
 }

@@ -8,7 +8,7 @@ use ipvs::conn::{ConnError, ConnReader, CONN_PROC_FILE};
 use ipvs::{Destination, Ipvs, Service};
 use nix::errno::Errno;
 
-use super::{kernel_failure, Failure, Op, Outcome, EXIT_LIST};
+use super::{kernel_failure, Failure, KernelOp, Outcome, EXIT_LIST};
 use crate::cli::{ListFormat, ListRequest, ListTarget};
 use crate::format::{self, ListKind, ListOptions, NumericResolver, Resolver, SystemResolver};
 
@@ -40,7 +40,7 @@ pub(super) fn write_failed(e: io::Error) -> Failure {
 }
 
 pub(super) fn list_failed(e: &ipvs::Error) -> Failure {
-    kernel_failure(Op::Get, e, EXIT_LIST)
+    kernel_failure(KernelOp::Get, e, EXIT_LIST)
 }
 
 /// `-L` in all its forms.

@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use ipvs::{Change, Daemon, Error, Ipvs};
 
 use crate::cli::{self, Command, ParseOptions};
-pub use errors::{kernel_message, Op};
+pub use errors::{kernel_message, KernelOp};
 
 /// How a command ended: what to print on stderr and the exit status.
 #[derive(Debug)]
@@ -38,6 +38,12 @@ impl Failure {
             message: message.into(),
             code,
         }
+    }
+    /// A message that may not be UTF-8 (it echoes the user's bytes, as
+    /// ipvsadm does): written to stderr now, the failure keeps the status.
+    pub fn printed(message: &[u8], code: i32) -> Failure {
+        let _ = io::stderr().lock().write_all(message);
+        Failure::new("", code)
     }
 }
 
@@ -110,8 +116,8 @@ fn first_word(args: &[OsString]) -> Option<&str> {
 
 /// The ipvsadm command line.
 fn run_ipvsadm(argv0: &str, args: &[OsString]) -> Outcome {
-    let command = cli::parse_with(args, &cli::SystemResolver, ParseOptions::from_env())
-        .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
+    let command = cli::parse_with(args, &cli::NssResolver, ParseOptions::from_env())
+        .map_err(|e| Failure::printed(&e.render_bytes(argv0), e.exit_code()))?;
     execute(argv0, command)
 }
 
@@ -140,7 +146,7 @@ fn save_personality(argv0: &str, args: &[OsString]) -> Outcome {
 /// Runs one parsed command.
 pub fn execute(argv0: &str, command: Command) -> Outcome {
     match command {
-        Command::Help => print(&cli::help_text(argv0)),
+        Command::Help => print(&help(argv0)),
         Command::Version => print(&cli::version_text(cli::program_name(argv0))),
         Command::List(request) => list::list(&mut connect()?, &request),
         Command::Save { numeric } => list::save(&mut connect()?, numeric),
@@ -151,6 +157,32 @@ pub fn execute(argv0: &str, command: Command) -> Outcome {
             Some(change) => apply(&mut connect()?, &change),
             None => Ok(()),
         },
+    }
+}
+
+/// `-h`: ipvsadm's text, byte for byte, when called by one of ipvsadm's
+/// names; else rsvsadm's, which goes on with rsvsadm's own commands (every
+/// subcommand of the whole command line, [`completions::command`]: a new
+/// one is listed once it is there) and options.
+fn help(argv0: &str) -> String {
+    if cli::program_name(argv0).starts_with("ipvsadm") {
+        return cli::help_text(argv0);
+    }
+    let whole = completions::command(argv0);
+    let commands: Vec<cli::OwnCommand> = whole.get_subcommands().map(own_command).collect();
+    cli::rsvsadm_help_text(argv0, &commands)
+}
+
+/// `setup nat|fullnat|...` and its one-line description.
+fn own_command(c: &clap::Command) -> cli::OwnCommand {
+    let words: Vec<&str> = c.get_subcommands().map(|s| s.get_name()).collect();
+    let synopsis = match words.as_slice() {
+        [] => format!("{} [options]", c.get_name()),
+        words => format!("{} {}", c.get_name(), words.join("|")),
+    };
+    cli::OwnCommand {
+        synopsis,
+        about: c.get_about().map(|a| a.to_string()).unwrap_or_default(),
     }
 }
 
@@ -191,7 +223,7 @@ pub fn to_change(command: Command) -> Option<Change> {
 
 pub(crate) fn apply(ipvs: &mut Ipvs, change: &Change) -> Outcome {
     ipvs.apply(change)
-        .map_err(|e| kernel_failure(Op::of(change), &e, EXIT_KERNEL))
+        .map_err(|e| kernel_failure(KernelOp::of(change), &e, EXIT_KERNEL))
 }
 
 fn print(text: &str) -> Outcome {
@@ -226,12 +258,38 @@ fn init_failure(reason: &str) -> Failure {
 /// Maps a client error to ipvsadm's message. Without CAP_NET_ADMIN every
 /// IPVS request fails with EPERM; ipvsadm meets that in its start-up
 /// GET_INFO and reports it as an initialisation failure, so we do too.
-pub fn kernel_failure(op: Op, e: &Error, code: i32) -> Failure {
+pub fn kernel_failure(op: KernelOp, e: &Error, code: i32) -> Failure {
     match e.errno() {
         Some(errno) if errno == nix::errno::Errno::EPERM as i32 => {
             init_failure(&kernel_message(op, errno))
         }
         Some(errno) => Failure::new(format!("{}\n", kernel_message(op, errno)), code),
         None => Failure::new(format!("{e}\n"), code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_is_ipvsadms_under_its_names() {
+        for prog in ["/usr/sbin/ipvsadm", "ipvsadm", "ipvsadm-restore"] {
+            assert_eq!(help(prog), cli::help_text(prog), "{prog}");
+        }
+    }
+
+    #[test]
+    fn help_as_rsvsadm_lists_every_own_command() {
+        let h = help("/usr/sbin/rsvsadm");
+        let own = h
+            .strip_prefix(cli::help_text("/usr/sbin/rsvsadm").as_str())
+            .expect("ipvsadm's text first");
+        for command in completions::command("rsvsadm").get_subcommands() {
+            let line = format!("\n  /usr/sbin/rsvsadm {} ", command.get_name());
+            assert!(own.contains(&line), "{line:?} missing");
+        }
+        assert!(own.contains("  /usr/sbin/rsvsadm setup nat|fullnat|realserver|"));
+        assert!(own.contains("  /usr/sbin/rsvsadm check [options]   Inspect"));
     }
 }

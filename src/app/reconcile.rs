@@ -32,7 +32,7 @@ use std::net::IpAddr;
 use ipvs::{Change, Destination, Service, ServiceFlags, ServiceKey};
 use nix::errno::Errno;
 
-use super::errors::Op;
+use super::errors::KernelOp;
 use crate::cli::{Command, RestoreLine};
 
 /// A service and its destinations, as the kernel lists them.
@@ -61,7 +61,11 @@ pub struct DesiredEntry {
 pub enum ReplayError {
     /// The kernel would refuse the line with this errno (e.g. a second
     /// `-A` of the same service: EEXIST).
-    Refused { line: usize, op: Op, errno: i32 },
+    Refused {
+        line: usize,
+        op: KernelOp,
+        errno: i32,
+    },
     /// Not a change to services or destinations (`--set`, `-Z`, a
     /// listing, a daemon): the run would do more than sync the table.
     NotARule { line: usize },
@@ -149,7 +153,7 @@ impl Replay {
         match command {
             Command::AddService(svc) => {
                 if self.index.contains_key(&svc.key) {
-                    return Err(refused(Op::AddService, Errno::EEXIST));
+                    return Err(refused(KernelOp::AddService, Errno::EEXIST));
                 }
                 self.index.insert(svc.key, self.slots.len());
                 self.slots.push(Slot {
@@ -166,7 +170,7 @@ impl Replay {
             Command::EditService(svc) => {
                 let slot = self
                     .slot(&svc.key)
-                    .ok_or_else(|| refused(Op::EditService, Errno::ESRCH))?;
+                    .ok_or_else(|| refused(KernelOp::EditService, Errno::ESRCH))?;
                 slot.entry.service = Ruled {
                     line,
                     value: svc.clone(),
@@ -176,7 +180,7 @@ impl Replay {
                 let i = *self
                     .index
                     .get(key)
-                    .ok_or_else(|| refused(Op::DeleteService, Errno::ESRCH))?;
+                    .ok_or_else(|| refused(KernelOp::DeleteService, Errno::ESRCH))?;
                 self.slots.remove(i);
                 // The positions after it moved (rare: -D in a rules file).
                 self.index = index_by(&self.slots, |s| s.entry.service.value.key);
@@ -188,9 +192,9 @@ impl Replay {
             Command::AddDest { service, dest } => {
                 let slot = self
                     .slot(service)
-                    .ok_or_else(|| refused(Op::AddDest, Errno::ESRCH))?;
+                    .ok_or_else(|| refused(KernelOp::AddDest, Errno::ESRCH))?;
                 if slot.find(dest_key(dest)).is_some() {
-                    return Err(refused(Op::AddDest, Errno::EEXIST));
+                    return Err(refused(KernelOp::AddDest, Errno::EEXIST));
                 }
                 slot.dests.insert(dest_key(dest), slot.entry.dests.len());
                 slot.entry.dests.push(Ruled {
@@ -201,10 +205,10 @@ impl Replay {
             Command::EditDest { service, dest } => {
                 let slot = self
                     .slot(service)
-                    .ok_or_else(|| refused(Op::EditDest, Errno::ESRCH))?;
+                    .ok_or_else(|| refused(KernelOp::EditDest, Errno::ESRCH))?;
                 let i = slot
                     .find(dest_key(dest))
-                    .ok_or_else(|| refused(Op::EditDest, Errno::ENOENT))?;
+                    .ok_or_else(|| refused(KernelOp::EditDest, Errno::ENOENT))?;
                 slot.entry.dests[i] = Ruled {
                     line,
                     value: dest.clone(),
@@ -217,10 +221,10 @@ impl Replay {
             } => {
                 let slot = self
                     .slot(service)
-                    .ok_or_else(|| refused(Op::DeleteDest, Errno::ESRCH))?;
+                    .ok_or_else(|| refused(KernelOp::DeleteDest, Errno::ESRCH))?;
                 let i = slot
                     .find((*addr, *port))
-                    .ok_or_else(|| refused(Op::DeleteDest, Errno::ENOENT))?;
+                    .ok_or_else(|| refused(KernelOp::DeleteDest, Errno::ENOENT))?;
                 slot.remove(i);
             }
             _ => return Err(ReplayError::NotARule { line }),
@@ -615,13 +619,13 @@ mod tests {
                 Command::AddService(svc(key(80), "wlc")),
             ],
             2,
-            Op::AddService,
+            KernelOp::AddService,
             Errno::EEXIST,
         );
         refused(
             vec![add_dest_cmd(key(80), dest(1, 1))],
             1,
-            Op::AddDest,
+            KernelOp::AddDest,
             Errno::ESRCH,
         );
         refused(
@@ -631,7 +635,7 @@ mod tests {
                 add_dest_cmd(key(80), dest(1, 2)),
             ],
             3,
-            Op::AddDest,
+            KernelOp::AddDest,
             Errno::EEXIST,
         );
         refused(
@@ -643,13 +647,13 @@ mod tests {
                 },
             ],
             2,
-            Op::EditDest,
+            KernelOp::EditDest,
             Errno::ENOENT,
         );
         refused(
             vec![Command::DeleteService(key(80))],
             1,
-            Op::DeleteService,
+            KernelOp::DeleteService,
             Errno::ESRCH,
         );
         assert_eq!(

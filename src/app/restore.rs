@@ -3,19 +3,19 @@
 //! line number and ipvsadm's message, and the rest goes on (as in
 //! ipvsadm); the exit status is then non-zero.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use ipvs::{Change, Ipvs};
 
-use super::{connect, execute, kernel_failure, to_change, Failure, Op, Outcome, EXIT_KERNEL};
+use super::{connect, execute, kernel_failure, to_change, Failure, KernelOp, Outcome, EXIT_KERNEL};
 use crate::cli::{self, Command, ParseOptions, RestoreLine};
 
 /// A run of consecutive changes, each with its 1-based input line (0 for
 /// the flush `ipvsadm-restore` does first), or a command that is not a
 /// change (a listing inside the input, which must see the changes before
 /// it).
-enum Step {
+enum RestoreStep {
     Changes(Vec<(usize, Change)>),
     Other(Command),
 }
@@ -39,21 +39,24 @@ impl<'a> Lines<'a> {
         Lines(input.split(|b| *b == b'\n').collect())
     }
 
-    /// The text of 1-based line `line` as the user wrote it (line 0 is
-    /// the flush of `ipvsadm-restore`), for error messages.
+    /// The bytes of 1-based line `line` as the user wrote them (line 0
+    /// is the flush of `ipvsadm-restore`), for error messages.
+    pub(super) fn bytes(&self, line: usize) -> &'a [u8] {
+        let raw = match line.checked_sub(1) {
+            None => b"-C",
+            Some(i) => self.0.get(i).copied().unwrap_or_default(),
+        };
+        let end = raw.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
+        &raw[..end]
+    }
+
+    /// [`Lines::bytes`] as text (lossily).
     pub(super) fn text(&self, line: usize) -> String {
-        match line.checked_sub(1) {
-            None => "-C".to_string(),
-            Some(i) => self.0.get(i).map_or_else(String::new, |l| {
-                String::from_utf8_lossy(l)
-                    .trim_end_matches('\r')
-                    .to_string()
-            }),
-        }
+        String::from_utf8_lossy(self.bytes(line)).into_owned()
     }
 }
 
-fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
+fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<RestoreStep> {
     let mut steps = Vec::new();
     let mut batch = Vec::new();
     if flush_first {
@@ -64,14 +67,14 @@ fn plan(lines: Vec<RestoreLine>, flush_first: bool) -> Vec<Step> {
             Some(change) => batch.push((line, change)),
             None => {
                 if !batch.is_empty() {
-                    steps.push(Step::Changes(std::mem::take(&mut batch)));
+                    steps.push(RestoreStep::Changes(std::mem::take(&mut batch)));
                 }
-                steps.push(Step::Other(command));
+                steps.push(RestoreStep::Other(command));
             }
         }
     }
     if !batch.is_empty() {
-        steps.push(Step::Changes(batch));
+        steps.push(RestoreStep::Changes(batch));
     }
     steps
 }
@@ -100,7 +103,7 @@ pub fn restore(argv0: &str, ipvs: &mut Ipvs, flush_first: bool) -> Outcome {
     // without CAP_NET_ADMIN even an empty or bad restore fails with the
     // permission message (exit 2). Ask first too: one round trip.
     ipvs.info()
-        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
+        .map_err(|e| kernel_failure(KernelOp::Get, &e, EXIT_KERNEL))?;
     let input = read_stdin()?;
     restore_rules(argv0, ipvs, &input, Source::Stdin, flush_first)
 }
@@ -114,22 +117,25 @@ pub fn restore_rules(
     source: Source<'_>,
     flush_first: bool,
 ) -> Outcome {
-    let lines = cli::parse_restore_with(input, &cli::SystemResolver, ParseOptions::from_env())
+    let lines = cli::parse_restore_with(input, &cli::NssResolver, ParseOptions::from_env())
         .map_err(|e| {
-            // For stdin, exactly RestoreError::render(argv0).
-            let message = format!(
-                "{}: {}\n{}",
-                source.locate(argv0, e.line),
-                e.text,
-                e.error.render(argv0)
-            );
-            Failure::new(message, e.exit_code())
+            // For stdin, exactly RestoreError::render_bytes(argv0).
+            let place = format!("{}: ", source.locate(argv0, e.line));
+            let message = [
+                place.as_bytes(),
+                &e.text,
+                b"\n",
+                &e.error.render_bytes(argv0),
+            ];
+            Failure::printed(&message.concat(), e.exit_code())
         })?;
     let mut failed = false;
     for step in plan(lines, flush_first) {
         match step {
-            Step::Changes(batch) => failed |= apply_batch(argv0, ipvs, input, &batch, source)?,
-            Step::Other(command) => execute(argv0, command)?,
+            RestoreStep::Changes(batch) => {
+                failed |= apply_batch(argv0, ipvs, input, &batch, source)?
+            }
+            RestoreStep::Other(command) => execute(argv0, command)?,
         }
     }
     if failed {
@@ -154,28 +160,31 @@ fn apply_batch(
             refused.push((i, errno));
         }
     })
-    .map_err(|e| kernel_failure(Op::Other, &e, EXIT_KERNEL))?;
+    .map_err(|e| kernel_failure(KernelOp::Other, &e, EXIT_KERNEL))?;
     if refused.is_empty() {
         return Ok(false);
     }
     let prog = cli::program_name(argv0);
     let lines = Lines::new(input);
-    let mut report = String::new();
+    let mut report = Vec::new();
     for (i, errno) in &refused {
         let (line, change) = &batch[*i];
-        let failure = kernel_failure(Op::of(change), &ipvs::Error::Kernel(*errno), EXIT_KERNEL);
+        let failure = kernel_failure(
+            KernelOp::of(change),
+            &ipvs::Error::Kernel(*errno),
+            EXIT_KERNEL,
+        );
         if failure.code != EXIT_KERNEL {
             // Not a per-line problem (no permission at all): stop here.
             return Err(failure);
         }
-        report.push_str(&format!(
-            "{}: {}\n{}",
-            source.locate(prog, *line),
-            lines.text(*line),
-            failure.message
-        ));
+        let place = format!("{}: ", source.locate(prog, *line));
+        report.extend_from_slice(place.as_bytes());
+        report.extend_from_slice(lines.bytes(*line));
+        report.push(b'\n');
+        report.extend_from_slice(failure.message.as_bytes());
     }
-    eprint!("{report}");
+    let _ = io::stderr().lock().write_all(&report);
     Ok(true)
 }
 

@@ -47,13 +47,13 @@ const RULES_HEADER: &str = "\
     about = "Restore and save the IPVS rules and the director setup (the systemd units)",
     disable_version_flag = true
 )]
-pub struct Cli {
+pub struct ServiceCli {
     #[command(subcommand)]
-    pub command: Top,
+    pub command: ServiceRoot,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Top {
+pub enum ServiceRoot {
     /// What the systemd units run: restore at boot, save at stop
     #[command(subcommand)]
     Service(ServiceCmd),
@@ -128,11 +128,11 @@ fn yes_no() -> impl TypedValueParser<Value = bool> {
 /// says (ipvsadm's statuses for the IPVS table, 1 for files and setup).
 pub fn run(argv0: &str, args: &[OsString]) -> i32 {
     let prog = cli::program_name(argv0);
-    let parsed = Cli::command()
+    let parsed = ServiceCli::command()
         .bin_name(prog.to_string())
         .try_get_matches_from(std::iter::once(OsString::from(prog)).chain(args.iter().cloned()))
-        .and_then(|m| Cli::from_arg_matches(&m));
-    let Top::Service(command) = match parsed {
+        .and_then(|m| ServiceCli::from_arg_matches(&m));
+    let ServiceRoot::Service(command) = match parsed {
         Ok(cli) => cli.command,
         Err(e) => {
             // --help prints to stdout and succeeds.
@@ -284,14 +284,15 @@ mod tests {
     use super::*;
 
     fn parse(words: &[&str]) -> Result<ServiceCmd, clap::Error> {
-        let cli = Cli::try_parse_from(std::iter::once("rsvsadm").chain(words.iter().copied()))?;
-        let Top::Service(cmd) = cli.command;
+        let cli =
+            ServiceCli::try_parse_from(std::iter::once("rsvsadm").chain(words.iter().copied()))?;
+        let ServiceRoot::Service(cmd) = cli.command;
         Ok(cmd)
     }
 
     #[test]
     fn service_cli_is_well_formed() {
-        Cli::command().debug_assert();
+        ServiceCli::command().debug_assert();
     }
 
     // One test for everything that reads the environment: tests run in
@@ -345,7 +346,7 @@ mod tests {
     #[test]
     fn service_settings_file_shows_the_defaults() {
         let file = include_str!("../../systemd/rsvsadm.default");
-        let cli = Cli::command();
+        let cli = ServiceCli::command();
         let service = cli.find_subcommand("service").expect("service");
         let mut seen = 0;
         for arg in service.get_subcommands().flat_map(|c| c.get_arguments()) {

@@ -20,7 +20,7 @@ use nix::errno::Errno;
 use super::list::destinations_if_still_there;
 use super::reconcile::{self, Entry, Plan, ReplayError, Step};
 use super::restore::{read_stdin, Lines};
-use super::{kernel_failure, kernel_message, Failure, Op, Outcome, EXIT_KERNEL};
+use super::{kernel_failure, kernel_message, Failure, KernelOp, Outcome, EXIT_KERNEL};
 use crate::cli::{self, ParseOptions, SyncOptions};
 use crate::format::{self, NumericResolver};
 
@@ -30,7 +30,7 @@ const DRAIN_POLL: Duration = Duration::from_millis(250);
 /// `-R --sync [--dry-run] [--drain[=SECONDS]]`.
 pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
     let input = read_stdin()?;
-    let lines = cli::parse_restore_with(&input, &cli::SystemResolver, ParseOptions::from_env())
+    let lines = cli::parse_restore_with(&input, &cli::NssResolver, ParseOptions::from_env())
         .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
     let prog = cli::program_name(argv0);
     let texts = Lines::new(&input);
@@ -66,7 +66,7 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
 fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
     let services = ipvs
         .services()
-        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
+        .map_err(|e| kernel_failure(KernelOp::Get, &e, EXIT_KERNEL))?;
     let mut table = Vec::with_capacity(services.len());
     for service in services {
         if let Some(dests) = destinations_if_still_there(ipvs, &service)? {
@@ -229,7 +229,10 @@ impl<'p> Run<'_, 'p> {
                 for (i, errno) in failed {
                     let change = &undo[i];
                     report.push_str(&rule(change));
-                    report.push_str(&format!("  {}\n", kernel_message(Op::of(change), errno)));
+                    report.push_str(&format!(
+                        "  {}\n",
+                        kernel_message(KernelOp::of(change), errno)
+                    ));
                 }
             }
             Err(e) => report.push_str(&format!(
@@ -244,7 +247,11 @@ impl<'p> Run<'_, 'p> {
     /// A refused step as `-R` reports a refused line; a removal has no
     /// line, so its rule is shown.
     fn refused(&self, step: &Step, errno: i32) -> String {
-        let reason = kernel_failure(Op::of(&step.change), &Error::Kernel(errno), EXIT_KERNEL);
+        let reason = kernel_failure(
+            KernelOp::of(&step.change),
+            &Error::Kernel(errno),
+            EXIT_KERNEL,
+        );
         let (place, text) = match step.line {
             Some(line) => (format!("-R line {line}"), self.texts.text(line)),
             None => (

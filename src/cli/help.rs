@@ -1,10 +1,13 @@
-//! ipvsadm's usage (`-h`) and version (`-v`) texts.
+//! ipvsadm's usage (`-h`) and version (`-v`) texts, and rsvsadm's `-h`,
+//! which adds its own commands and options to ipvsadm's text.
 //!
 //! ipvsadm prints the usage text with `argv[0]` exactly as invoked (e.g.
 //! `/sbin/ipvsadm`) in the synopsis lines and in the "Try `%s -h'" hint,
 //! but its version line always says `ipvsadm`. We take both names as
 //! parameters; [`help_text`] uses the basename of `prog` for the version
 //! line.
+
+use super::options::{ArgKind, Role, OPTIONS};
 
 /// ipvsadm's version number and date (`IPVSADM_VERSION`).
 pub const VERSION: &str = "v1.31 2019/12/24";
@@ -122,6 +125,59 @@ pub fn help_text(prog: &str) -> String {
     s
 }
 
+/// rsvsadm's own version, at the end of [`rsvsadm_help_text`].
+pub const RSVSADM_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where the descriptions start in ipvsadm's option lines.
+const HELP_COLUMN: usize = 38;
+
+/// One of rsvsadm's own commands (`setup`, `check`, ...), for
+/// [`rsvsadm_help_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnCommand {
+    /// The words after the program name (`setup nat|fullnat|...`).
+    pub synopsis: String,
+    /// One line on what it is for.
+    pub about: String,
+}
+
+/// One help line: `  <names>` and the description at ipvsadm's column,
+/// or on the next line if the names reach it.
+fn help_line(names: &str, about: &str) -> String {
+    let width = HELP_COLUMN - 2;
+    if names.len() < width {
+        format!("  {names:<width$}{about}\n")
+    } else {
+        format!("  {names}\n{:HELP_COLUMN$}{about}\n", "")
+    }
+}
+
+/// `rsvsadm -h`: ipvsadm's text (see [`help_text`]), then rsvsadm's own
+/// commands (as given: the caller knows them) and options (the option
+/// table's rsvsadm rows), then rsvsadm's version.
+pub fn rsvsadm_help_text(prog: &str, commands: &[OwnCommand]) -> String {
+    let mut s = help_text(prog);
+    s.push_str(&format!(
+        "\nrsvsadm's own commands (`{prog} COMMAND --help` for their options):\n"
+    ));
+    for c in commands {
+        s.push_str(&help_line(&format!("{prog} {}", c.synopsis), &c.about));
+    }
+    s.push_str("\nrsvsadm's own options:\n");
+    for o in OPTIONS.iter().filter(|o| o.role == Role::Extension) {
+        let names = match o.arg {
+            ArgKind::None => format!("--{}", o.long),
+            ArgKind::Required(v) => format!("--{} {v}", o.long),
+            ArgKind::Optional(v) => format!("--{} [{v}]", o.long),
+        };
+        s.push_str(&help_line(&names, o.help));
+    }
+    s.push_str(&format!(
+        "\nrsvsadm {RSVSADM_VERSION}: ipvsadm 1.31's command line and more; see rsvsadm(8).\n"
+    ));
+    s
+}
+
 /// `tryhelp_exit()`'s line.
 pub fn try_help_text(prog: &str) -> String {
     format!("Try `{prog} -h' or '{prog} --help' for more information.\n")
@@ -178,6 +234,44 @@ mod tests {
                 assert!(h.contains(&format!("-{c}")), "-{c} missing");
             }
         }
+    }
+
+    #[test]
+    fn cli_rsvsadm_help_adds_its_own_commands_and_options() {
+        let commands = [
+            OwnCommand {
+                synopsis: "check".into(),
+                about: "Inspect this director".into(),
+            },
+            OwnCommand {
+                synopsis: "setup nat|fullnat|realserver|show|clear|save|restore".into(),
+                about: "Prepare this host".into(),
+            },
+        ];
+        let h = rsvsadm_help_text("rsvsadm", &commands);
+        let ipvsadm = help_text("rsvsadm");
+        let own = h
+            .strip_prefix(ipvsadm.as_str())
+            .expect("ipvsadm's text first");
+        assert!(own.starts_with(
+            "\nrsvsadm's own commands (`rsvsadm COMMAND --help` for their options):\n"
+        ));
+        assert!(own.contains("\n  rsvsadm check                       Inspect this director\n"));
+        assert!(own.contains(
+            "\n  rsvsadm setup nat|fullnat|realserver|show|clear|save|restore\n                                      Prepare this host\n"
+        ));
+        for option in [
+            "--json",
+            "--netns name",
+            "--sync",
+            "--dry-run",
+            "--drain [seconds]",
+        ] {
+            assert!(own.contains(&format!("\n  {option} ")), "{option} missing");
+        }
+        assert!(own.ends_with(&format!(
+            "\nrsvsadm {RSVSADM_VERSION}: ipvsadm 1.31's command line and more; see rsvsadm(8).\n"
+        )));
     }
 
     #[test]

@@ -23,6 +23,9 @@
 //!
 //! Errors carry popt's text (`poptStrerror()`) and the word
 //! `poptBadOption()` names: the last word consumed.
+//!
+//! Words are bytes, as for popt: a word that is not UTF-8 is echoed in
+//! messages as it was given.
 
 use std::collections::VecDeque;
 
@@ -55,7 +58,7 @@ impl PoptErrorKind {
 pub struct PoptError {
     pub kind: PoptErrorKind,
     /// `poptBadOption(context, POPT_BADOPTION_NOALIAS)`.
-    pub option: String,
+    pub option: Vec<u8>,
 }
 
 /// One option found on the command line.
@@ -64,13 +67,13 @@ pub struct Hit {
     pub spec: &'static OptSpec,
     /// The value (after `!#:+` expansion), if the option takes one and one
     /// was given.
-    pub value: Option<String>,
+    pub value: Option<Vec<u8>>,
 }
 
 /// The tokenizer state (a popt context without argv\[0\]).
 #[derive(Debug)]
 pub struct Popt<'a> {
-    argv: &'a [String],
+    argv: &'a [Vec<u8>],
     /// Index of the next word to read.
     next: usize,
     /// Rest of a short-option cluster: (word index, byte offset).
@@ -82,13 +85,13 @@ pub struct Popt<'a> {
     posix: bool,
     /// Words taken by `!#:+` expansion; skipped later.
     taken: Vec<bool>,
-    leftovers: VecDeque<String>,
+    leftovers: VecDeque<Vec<u8>>,
 }
 
 impl<'a> Popt<'a> {
     /// A context over the arguments (without the program name).
     /// `posix`: options end at the first non-option word.
-    pub fn new(argv: &'a [String], posix: bool) -> Popt<'a> {
+    pub fn new(argv: &'a [Vec<u8>], posix: bool) -> Popt<'a> {
         Popt {
             argv,
             next: 0,
@@ -101,23 +104,22 @@ impl<'a> Popt<'a> {
     }
 
     /// `poptBadOption()`: the last word read.
-    pub fn bad_option(&self) -> &str {
+    pub fn bad_option(&self) -> &[u8] {
         self.next
             .checked_sub(1)
             .and_then(|i| self.argv.get(i))
-            .map(String::as_str)
-            .unwrap_or("")
+            .map_or(&[], Vec::as_slice)
     }
 
     /// `poptGetArg()`: the next leftover argument seen so far.
-    pub fn next_arg(&mut self) -> Option<String> {
+    pub fn next_arg(&mut self) -> Option<Vec<u8>> {
         self.leftovers.pop_front()
     }
 
     fn error(&self, kind: PoptErrorKind) -> PoptError {
         PoptError {
             kind,
-            option: self.bad_option().to_string(),
+            option: self.bad_option().to_vec(),
         }
     }
 
@@ -135,20 +137,20 @@ impl<'a> Popt<'a> {
                 let index = self.next;
                 let word = &self.argv[index];
                 self.next += 1;
-                if self.rest_leftover || !word.starts_with('-') || word == "-" {
+                if self.rest_leftover || !word.starts_with(b"-") || word == b"-" {
                     if self.posix {
                         self.rest_leftover = true;
                     }
                     self.leftovers.push_back(word.clone());
                     continue;
                 }
-                if word == "--" {
+                if word == b"--" {
                     self.rest_leftover = true;
                     continue;
                 }
-                if let Some(body) = word.strip_prefix("--") {
-                    let (name, value) = match body.split_once('=') {
-                        Some((name, value)) => (name, Some(value.to_string())),
+                if let Some(body) = word.strip_prefix(b"--") {
+                    let (name, value) = match body.iter().position(|&b| b == b'=') {
+                        Some(eq) => (&body[..eq], Some(body[eq + 1..].to_vec())),
                         None => (body, None),
                     };
                     let spec =
@@ -159,11 +161,12 @@ impl<'a> Popt<'a> {
                 // POPT_ARGFLAG_ONEDASH (ipvsadm has none), then a cluster.
                 self.cluster = Some((index, 1));
             }
-            let (index, offset) = self.cluster.take().expect("cluster set above");
+            let Some((index, offset)) = self.cluster.take() else {
+                continue;
+            };
             let word = &self.argv[index];
-            let spec = find_short(word.as_bytes()[offset])
-                .ok_or_else(|| self.error(PoptErrorKind::UnknownOption))?;
-            // Short names are ASCII, so offset + 1 is a char boundary.
+            let spec =
+                find_short(word[offset]).ok_or_else(|| self.error(PoptErrorKind::UnknownOption))?;
             if offset + 1 < word.len() {
                 self.cluster = Some((index, offset + 1));
             }
@@ -175,12 +178,12 @@ impl<'a> Popt<'a> {
     fn finish(
         &mut self,
         spec: &'static OptSpec,
-        long_value: Option<String>,
+        long_value: Option<Vec<u8>>,
     ) -> Result<Hit, PoptError> {
         if spec.arg == ArgKind::None {
             let cluster_has_equals = self
                 .cluster
-                .is_some_and(|(i, off)| self.argv[i].as_bytes()[off] == b'=');
+                .is_some_and(|(i, off)| self.argv[i][off] == b'=');
             if long_value.is_some() || cluster_has_equals {
                 return Err(self.error(PoptErrorKind::UnwantedArgument));
             }
@@ -190,13 +193,14 @@ impl<'a> Popt<'a> {
             Some(v)
         } else if let Some((i, off)) = self.cluster.take() {
             let rest = &self.argv[i][off..];
-            Some(rest.strip_prefix('=').unwrap_or(rest).to_string())
+            Some(rest.strip_prefix(b"=").unwrap_or(rest).to_vec())
         } else if self.next == self.argv.len() {
-            if spec.arg == ArgKind::Required {
+            if matches!(spec.arg, ArgKind::Required(_)) {
                 return Err(self.error(PoptErrorKind::MissingArgument));
             }
             None
-        } else if spec.arg == ArgKind::Optional && self.argv[self.next].starts_with('-') {
+        } else if matches!(spec.arg, ArgKind::Optional(_)) && self.argv[self.next].starts_with(b"-")
+        {
             None
         } else {
             // Taken even if `!#:+` expansion already used this word, as
@@ -209,36 +213,37 @@ impl<'a> Popt<'a> {
         Ok(Hit { spec, value })
     }
 
-    /// popt's `expandNextArg()`.
-    fn expand(&mut self, s: &str) -> String {
-        const MARK: &str = "!#:+";
-        if !s.contains(MARK) {
-            return s.to_string();
+    /// popt's `expandNextArg()`. (ipvsadm hangs on some of these values;
+    /// this always answers.)
+    fn expand(&mut self, s: &[u8]) -> Vec<u8> {
+        const MARK: &[u8] = b"!#:+";
+        if !s.windows(MARK.len()).any(|w| w == MARK) {
+            return s.to_vec();
         }
-        let mut out = String::with_capacity(s.len());
-        let mut found: Option<String> = None;
+        let mut out = Vec::with_capacity(s.len());
+        let mut found: Option<Vec<u8>> = None;
         let mut rest = s;
-        while let Some(c) = rest.chars().next() {
+        while let Some((&byte, tail)) = rest.split_first() {
             if rest.starts_with(MARK) {
                 if found.is_none() {
                     found = self.take_next_plain_word();
                 }
                 if let Some(word) = &found {
-                    out.push_str(word);
+                    out.extend_from_slice(word);
                     rest = &rest[MARK.len()..];
                     continue;
                 }
             }
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
+            out.push(byte);
+            rest = tail;
         }
         out
     }
 
     /// popt's `findNextArg(con, 1, 1)`.
-    fn take_next_plain_word(&mut self) -> Option<String> {
+    fn take_next_plain_word(&mut self) -> Option<Vec<u8>> {
         for i in self.next..self.argv.len() {
-            if self.taken[i] || self.argv[i].starts_with('-') {
+            if self.taken[i] || self.argv[i].starts_with(b"-") {
                 continue;
             }
             self.taken[i] = true;
@@ -251,13 +256,12 @@ impl<'a> Popt<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::options::OptId;
-
-    fn words(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| s.to_string()).collect()
+    fn words(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|s| s.as_bytes().to_vec()).collect()
     }
 
-    type Hits = Vec<(OptId, Option<String>)>;
+    /// (long name, value) of each option found.
+    type Hits = Vec<(&'static str, Option<String>)>;
 
     /// All options as (id, value), then the leftovers; or the error.
     fn run(args: &[&str]) -> Result<(Hits, Vec<String>), PoptError> {
@@ -265,11 +269,12 @@ mod tests {
         let mut p = Popt::new(&argv, false);
         let mut hits = Vec::new();
         while let Some(h) = p.next_opt()? {
-            hits.push((h.spec.id, h.value));
+            let value = h.value.map(|v| String::from_utf8_lossy(&v).into_owned());
+            hits.push((h.spec.long, value));
         }
         let mut rest = Vec::new();
         while let Some(a) = p.next_arg() {
-            rest.push(a);
+            rest.push(String::from_utf8_lossy(&a).into_owned());
         }
         Ok((hits, rest))
     }
@@ -284,14 +289,14 @@ mod tests {
         assert_eq!(
             h,
             [
-                (OptId::List, None),
-                (OptId::Numeric, None),
-                (OptId::Connection, None),
-                (OptId::Timeout, None)
+                ("list", None),
+                ("numeric", None),
+                ("connection", None),
+                ("timeout", None)
             ]
         );
         let (h, _) = run(&["-ln"]).unwrap();
-        assert_eq!(h, [(OptId::List, None), (OptId::Numeric, None)]);
+        assert_eq!(h, [("list", None), ("numeric", None)]);
     }
 
     #[test]
@@ -301,48 +306,48 @@ mod tests {
         assert_eq!(vals, ["2", "3", "4", "5", "6"]);
         // A required value takes the next word even if it looks like an option.
         let (h, _) = run(&["-w", "-L"]).unwrap();
-        assert_eq!(h, [(OptId::Weight, v("-L"))]);
+        assert_eq!(h, [("weight", v("-L"))]);
         // Value in the middle of a cluster: the rest of the word.
         let (h, _) = run(&["-ts"]).unwrap();
-        assert_eq!(h, [(OptId::TcpService, v("s"))]);
+        assert_eq!(h, [("tcp-service", v("s"))]);
         // Empty long value.
         let (h, _) = run(&["--weight="]).unwrap();
-        assert_eq!(h, [(OptId::Weight, v(""))]);
+        assert_eq!(h, [("weight", v(""))]);
         // Only the first `=` is dropped.
         let (h, _) = run(&["-w==1"]).unwrap();
-        assert_eq!(h, [(OptId::Weight, v("=1"))]);
+        assert_eq!(h, [("weight", v("=1"))]);
     }
 
     #[test]
     fn cli_popt_optional_value() {
         let (h, _) = run(&["-p", "300"]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, v("300"))]);
+        assert_eq!(h, [("persistent", v("300"))]);
         let (h, _) = run(&["-p", "-M", "1"]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, None), (OptId::Netmask, v("1"))]);
+        assert_eq!(h, [("persistent", None), ("netmask", v("1"))]);
         let (h, _) = run(&["-p"]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, None)]);
+        assert_eq!(h, [("persistent", None)]);
         let (h, _) = run(&["-p300", "--persistent=5", "--persistent", "6"]).unwrap();
         assert_eq!(
             h,
             [
-                (OptId::Persistent, v("300")),
-                (OptId::Persistent, v("5")),
-                (OptId::Persistent, v("6"))
+                ("persistent", v("300")),
+                ("persistent", v("5")),
+                ("persistent", v("6"))
             ]
         );
         let (h, _) = run(&["-p", ""]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, v(""))]);
+        assert_eq!(h, [("persistent", v(""))]);
         let (h, _) = run(&["-p", "-"]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, None)]);
+        assert_eq!(h, [("persistent", None)]);
         // Cluster: the rest of the word is the value.
         let (h, _) = run(&["-pn"]).unwrap();
-        assert_eq!(h, [(OptId::Persistent, v("n"))]);
+        assert_eq!(h, [("persistent", v("n"))]);
     }
 
     #[test]
     fn cli_popt_leftovers() {
         let (h, rest) = run(&["a", "--set", "b", "-", "--", "-L", "c"]).unwrap();
-        assert_eq!(h, [(OptId::Set, None)]);
+        assert_eq!(h, [("set", None)]);
         assert_eq!(rest, ["a", "b", "-", "-L", "c"]);
     }
 
@@ -350,26 +355,26 @@ mod tests {
     fn cli_popt_errors() {
         let e = run(&["-L", "--bogus"]).unwrap_err();
         assert_eq!(e.kind, PoptErrorKind::UnknownOption);
-        assert_eq!(e.option, "--bogus");
+        assert_eq!(e.option, b"--bogus");
         let e = run(&["-Lq"]).unwrap_err();
         assert_eq!(
-            (e.kind, e.option.as_str()),
-            (PoptErrorKind::UnknownOption, "-Lq")
+            (e.kind, e.option.as_slice()),
+            (PoptErrorKind::UnknownOption, &b"-Lq"[..])
         );
         let e = run(&["-L", "-w"]).unwrap_err();
         assert_eq!(
-            (e.kind, e.option.as_str()),
-            (PoptErrorKind::MissingArgument, "-w")
+            (e.kind, e.option.as_slice()),
+            (PoptErrorKind::MissingArgument, &b"-w"[..])
         );
         let e = run(&["--numeric=1"]).unwrap_err();
         assert_eq!(
-            (e.kind, e.option.as_str()),
-            (PoptErrorKind::UnwantedArgument, "--numeric=1")
+            (e.kind, e.option.as_slice()),
+            (PoptErrorKind::UnwantedArgument, &b"--numeric=1"[..])
         );
         let e = run(&["-Ln=1"]).unwrap_err();
         assert_eq!(
-            (e.kind, e.option.as_str()),
-            (PoptErrorKind::UnwantedArgument, "-Ln=1")
+            (e.kind, e.option.as_slice()),
+            (PoptErrorKind::UnwantedArgument, &b"-Ln=1"[..])
         );
         // No abbreviations, and single-dash long names are clusters.
         assert_eq!(
@@ -377,14 +382,7 @@ mod tests {
             PoptErrorKind::UnknownOption
         );
         let (h, _) = run(&["-list"]).unwrap();
-        assert_eq!(
-            h,
-            [
-                (OptId::List, None),
-                (OptId::Ipip, None),
-                (OptId::Scheduler, v("t"))
-            ]
-        );
+        assert_eq!(h, [("list", None), ("ipip", None), ("scheduler", v("t"))]);
         assert_eq!(
             run(&["--=x"]).unwrap_err().kind,
             PoptErrorKind::UnknownOption
@@ -398,22 +396,19 @@ mod tests {
     fn cli_popt_posix_mode() {
         let argv = words(&["-L", "x", "-n", "--", "y"]);
         let mut p = Popt::new(&argv, true);
-        assert_eq!(p.next_opt().unwrap().unwrap().spec.id, OptId::List);
+        assert_eq!(p.next_opt().unwrap().unwrap().spec.long, "list");
         assert!(p.next_opt().unwrap().is_none());
-        let rest: Vec<String> = std::iter::from_fn(|| p.next_arg()).collect();
-        assert_eq!(rest, ["x", "-n", "--", "y"]);
+        let rest: Vec<Vec<u8>> = std::iter::from_fn(|| p.next_arg()).collect();
+        assert_eq!(rest, words(&["x", "-n", "--", "y"]));
     }
 
     #[test]
     fn cli_popt_expand_next_arg() {
         let (h, rest) = run(&["-s", "x!#:+y!#:+", "-n", "abc", "def"]).unwrap();
-        assert_eq!(
-            h,
-            [(OptId::Scheduler, v("xabcyabc")), (OptId::Numeric, None)]
-        );
+        assert_eq!(h, [("scheduler", v("xabcyabc")), ("numeric", None)]);
         assert_eq!(rest, ["def"]);
         // Nothing to take: the text stays.
         let (h, _) = run(&["-s", "!#:+"]).unwrap();
-        assert_eq!(h, [(OptId::Scheduler, v("!#:+"))]);
+        assert_eq!(h, [("scheduler", v("!#:+"))]);
     }
 }

@@ -35,7 +35,7 @@ impl NameResolver for NoResolver {
 /// The C library's resolver (NSS: /etc/hosts, DNS, /etc/services, ...),
 /// through the same calls ipvsadm makes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemResolver;
+pub struct NssResolver;
 
 /// gethostbyname() and getservbyname() return static storage.
 static NSS_LOCK: Mutex<()> = Mutex::new(());
@@ -46,7 +46,7 @@ extern "C" {
     fn gethostbyname(name: *const nix::libc::c_char) -> *mut nix::libc::hostent;
 }
 
-impl NameResolver for SystemResolver {
+impl NameResolver for NssResolver {
     fn host_to_ipv4(&self, name: &str) -> Option<Ipv4Addr> {
         if name.is_empty() {
             return None;
@@ -128,7 +128,7 @@ pub(crate) mod tests {
 
     #[test]
     fn cli_system_resolver_smoke() {
-        let r = SystemResolver;
+        let r = NssResolver;
         // Works without network: numeric names and an empty name.
         assert_eq!(r.host_to_ipv4(""), None);
         assert_eq!(r.host_to_ipv4("a\0b"), None);
