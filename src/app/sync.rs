@@ -8,9 +8,16 @@
 //! made is undone and the refused one is reported with its line: nothing
 //! is left half-applied. `--dry-run` prints the changes instead;
 //! `--drain` lets destinations that go finish their connections first.
+//!
+//! What the rules cannot say is not changed: ipvsadm's `-S` has no
+//! thresholds, so a destination the kernel already has keeps its upper
+//! (lower) threshold unless its rules line sets one with `-x` (`-y`).
+//! Otherwise `-S | -R --sync` would reset the thresholds that another
+//! program (keepalived's uthreshold/lthreshold) set.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,9 +25,11 @@ use ipvs::{Change, Destination, Error, Ipvs, ServiceKey};
 use nix::errno::Errno;
 
 use super::list::destinations_if_still_there;
-use super::reconcile::{self, Entry, Plan, ReplayError, Step};
+use super::reconcile::{self, DesiredEntry, Entry, Plan, ReplayError, Step};
 use super::restore::{read_stdin, Lines};
 use super::{kernel_failure, kernel_message, Failure, Op, Outcome, EXIT_KERNEL};
+use crate::cli::options::OptId;
+use crate::cli::parse::Popt;
 use crate::cli::{self, ParseOptions, SyncOptions};
 use crate::format::{self, NumericResolver};
 
@@ -34,8 +43,12 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
         .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
     let prog = cli::program_name(argv0);
     let texts = Lines::new(&input);
-    let desired = reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
+    let mut desired =
+        reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
     let current = read_table(ipvs)?;
+    keep_unset_thresholds(&mut desired, &current, |line| {
+        thresholds_set(&texts.text(line))
+    });
     let plan = reconcile::plan(&desired, &current);
     let removed = match options.drain {
         Some(_) => reconcile::removed_dests(&plan, &current),
@@ -74,6 +87,71 @@ fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
         }
     }
     Ok(table)
+}
+
+/// Which thresholds a rules line sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ThresholdsSet {
+    /// `-x` / `--u-threshold` was given.
+    upper: bool,
+    /// `-y` / `--l-threshold` was given.
+    lower: bool,
+}
+
+/// The thresholds a rules line sets, found by the tokenizer that parsed
+/// it (so `--u-threshold=5` and `-x5` count). Words that are not options
+/// (`ipvsadm`, which `-R` drops) are skipped; the line has been parsed
+/// already, so a tokenizer error cannot happen and ends the search.
+fn thresholds_set(text: &str) -> ThresholdsSet {
+    let words: Vec<String> = text
+        .split([' ', '\t', '\r'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut popt = Popt::new(&words, false);
+    let mut set = ThresholdsSet::default();
+    while let Ok(Some(hit)) = popt.next_opt() {
+        match hit.spec.id {
+            OptId::UThreshold => set.upper = true,
+            OptId::LThreshold => set.lower = true,
+            _ => {}
+        }
+    }
+    set
+}
+
+/// A destination the kernel has keeps each threshold its rules line
+/// does not set (`set` tells, for a line number). Lines are only looked
+/// at where a threshold would otherwise change.
+fn keep_unset_thresholds(
+    desired: &mut [DesiredEntry],
+    current: &[Entry],
+    set: impl Fn(usize) -> ThresholdsSet,
+) {
+    let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
+    for want in desired {
+        let Some(have) = by_key.get(&want.service.value.key) else {
+            continue;
+        };
+        let have_dests: HashMap<(IpAddr, u16), &Destination> =
+            have.dests.iter().map(|d| ((d.addr, d.port), d)).collect();
+        for dest in &mut want.dests {
+            let d = &mut dest.value;
+            let Some(h) = have_dests.get(&(d.addr, d.port)) else {
+                continue;
+            };
+            if (d.upper_threshold, d.lower_threshold) == (h.upper_threshold, h.lower_threshold) {
+                continue;
+            }
+            let given = set(dest.line);
+            if !given.upper {
+                d.upper_threshold = h.upper_threshold;
+            }
+            if !given.lower {
+                d.lower_threshold = h.lower_threshold;
+            }
+        }
+    }
 }
 
 /// A rules line the kernel would refuse (or that is not a table rule),
@@ -277,4 +355,93 @@ fn active_left(ipvs: &mut Ipvs, removed: &[(ServiceKey, Destination)]) -> Result
             .sum::<u64>();
     }
     Ok(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::NoResolver;
+
+    /// The kernel's table: one NAT service with two destinations whose
+    /// thresholds another program set.
+    fn kernel_table() -> Vec<Entry> {
+        let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 100 -y 50\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 7\n";
+        let desired = desired(rules);
+        desired
+            .into_iter()
+            .map(|e| Entry {
+                service: e.service.value,
+                dests: e.dests.into_iter().map(|d| d.value).collect(),
+            })
+            .collect()
+    }
+
+    fn desired(rules: &[u8]) -> Vec<DesiredEntry> {
+        let lines = cli::parse_restore(rules, &NoResolver).unwrap();
+        reconcile::desired_table(&lines).unwrap()
+    }
+
+    /// The plan for `rules` against [`kernel_table`], as dry-run lines.
+    fn dry_run(rules: &[u8]) -> String {
+        let current = kernel_table();
+        let mut wanted = desired(rules);
+        let texts = Lines::new(rules);
+        keep_unset_thresholds(&mut wanted, &current, |line| {
+            thresholds_set(&texts.text(line))
+        });
+        let plan = reconcile::plan(&wanted, &current);
+        plan.build
+            .iter()
+            .chain(&plan.remove)
+            .map(|s| rule(&s.change))
+            .collect()
+    }
+
+    #[test]
+    fn rules_without_thresholds_keep_the_kernels() {
+        // What `-S -n` prints for the kernel's table: no -x/-y.
+        let saved = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2\n";
+        assert_eq!(dry_run(saved), "");
+        // A weight change keeps the thresholds too, and the edit says so.
+        let reweighted = b"-A -t 192.0.2.1:80 -s wrr\n\
+            ipvsadm -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2\n";
+        assert_eq!(
+            dry_run(reweighted),
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3 -x 100 -y 50\n"
+        );
+    }
+
+    #[test]
+    fn thresholds_a_line_sets_are_applied_zero_too() {
+        let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 --u-threshold=0\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -y3\n";
+        assert_eq!(
+            dry_run(rules),
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 0 -y 50\n\
+             -e -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 7 -y 3\n"
+        );
+    }
+
+    #[test]
+    fn thresholds_set_reads_every_spelling() {
+        let set = |upper, lower| ThresholdsSet { upper, lower };
+        let cases = [
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -m", set(false, false)),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -x 5", set(true, false)),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -y5", set(false, true)),
+            (
+                "ipvsadm -e -t 192.0.2.1:80 -r 198.51.100.1 --l-threshold 1 --u-threshold=2",
+                set(true, true),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(thresholds_set(text), want, "{text}");
+        }
+    }
 }
