@@ -37,11 +37,17 @@ struct MetricsArgs {
     textfile: Option<PathBuf>,
 }
 
+/// The `metrics` command's definition (for completions and the man-page
+/// check).
+pub fn command() -> clap::Command {
+    MetricsArgs::command()
+}
+
 /// Runs `metrics ...`; `args` start with the word `metrics`. Returns the
 /// exit status (2 for bad usage, as clap gives it).
 pub fn run(argv0: &str, args: &[OsString]) -> i32 {
     let prog = cli::program_name(argv0);
-    let parsed = MetricsArgs::command()
+    let parsed = command()
         .bin_name(format!("{prog} metrics"))
         .try_get_matches_from(args)
         .and_then(|m| MetricsArgs::from_arg_matches(&m));
