@@ -205,9 +205,10 @@ before=$(in_ns dir ipvsadm -Ln --thresholds)
 check "rsvsadm -Sn | rsvsadm -R --sync (applied)" \
   in_ns dir bash -c '"$1" -Sn | "$1" -R --sync' _ "$RSVSADM"
 check_eq "the sync kept keepalived's thresholds" "$before" "$(in_ns dir ipvsadm -Ln --thresholds)"
-# Asked explicitly, a threshold does change, and the dry run says so.
-check_eq "an explicit -x/-y in the rules is a change, and the dry run says which" \
-  "-e -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 3 -x 0 -y 10" \
+# Asked explicitly, the thresholds do change (the pair the line gives, as
+# with -e), and the dry run says so.
+check_eq "an explicit -x in the rules is a change, and the dry run says which" \
+  "-e -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 3 -x 0 -y 0" \
   "$(in_ns dir bash -c '"$1" -Sn | sed "s/-r 198.51.100.11:80 -m -w 3/& -x 0/" |
     "$1" -R --sync --dry-run' _ "$RSVSADM" 2>&1)"
 

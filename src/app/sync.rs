@@ -10,10 +10,12 @@
 //! `--drain` lets destinations that go finish their connections first.
 //!
 //! What the rules cannot say is not changed: ipvsadm's `-S` has no
-//! thresholds, so a destination the kernel already has keeps its upper
-//! (lower) threshold unless its rules line sets one with `-x` (`-y`).
-//! Otherwise `-S | -R --sync` would reset the thresholds that another
-//! program (keepalived's uthreshold/lthreshold) set.
+//! thresholds, so a destination the kernel already has keeps its
+//! thresholds unless its rules line gives `-x` or `-y` (then the line's
+//! pair, as `-e` sets them: mixing the two could give a lower threshold
+//! above the upper one, which the kernel refuses). Otherwise
+//! `-S | -R --sync` would reset the thresholds that another program
+//! (keepalived's uthreshold/lthreshold) set.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -47,7 +49,7 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
         reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
     let current = read_table(ipvs)?;
     keep_unset_thresholds(&mut desired, &current, |line| {
-        thresholds_set(&texts.text(line))
+        sets_thresholds(&texts.text(line))
     });
     let plan = reconcile::plan(&desired, &current);
     let removed = match options.drain {
@@ -89,44 +91,32 @@ fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
     Ok(table)
 }
 
-/// Which thresholds a rules line sets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct ThresholdsSet {
-    /// `-x` / `--u-threshold` was given.
-    upper: bool,
-    /// `-y` / `--l-threshold` was given.
-    lower: bool,
-}
-
-/// The thresholds a rules line sets, found by the tokenizer that parsed
-/// it (so `--u-threshold=5` and `-x5` count). Words that are not options
-/// (`ipvsadm`, which `-R` drops) are skipped; the line has been parsed
-/// already, so a tokenizer error cannot happen and ends the search.
-fn thresholds_set(text: &str) -> ThresholdsSet {
+/// Whether a rules line gives `-x` or `-y`, found by the tokenizer that
+/// parsed it (so `--u-threshold=5` and `-x5` count). Words that are not
+/// options (`ipvsadm`, which `-R` drops) are skipped; the line has been
+/// parsed already, so a tokenizer error cannot happen and ends the search.
+fn sets_thresholds(text: &str) -> bool {
     let words: Vec<String> = text
         .split([' ', '\t', '\r'])
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect();
     let mut popt = Popt::new(&words, false);
-    let mut set = ThresholdsSet::default();
     while let Ok(Some(hit)) = popt.next_opt() {
-        match hit.spec.id {
-            OptId::UThreshold => set.upper = true,
-            OptId::LThreshold => set.lower = true,
-            _ => {}
+        if matches!(hit.spec.id, OptId::UThreshold | OptId::LThreshold) {
+            return true;
         }
     }
-    set
+    false
 }
 
-/// A destination the kernel has keeps each threshold its rules line
-/// does not set (`set` tells, for a line number). Lines are only looked
-/// at where a threshold would otherwise change.
+/// A destination the kernel has keeps its thresholds if its rules line
+/// gives neither (`sets` tells, for a line number). Lines are only looked
+/// at where the thresholds would otherwise change.
 fn keep_unset_thresholds(
     desired: &mut [DesiredEntry],
     current: &[Entry],
-    set: impl Fn(usize) -> ThresholdsSet,
+    sets: impl Fn(usize) -> bool,
 ) {
     let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
     for want in desired {
@@ -140,15 +130,9 @@ fn keep_unset_thresholds(
             let Some(h) = have_dests.get(&(d.addr, d.port)) else {
                 continue;
             };
-            if (d.upper_threshold, d.lower_threshold) == (h.upper_threshold, h.lower_threshold) {
-                continue;
-            }
-            let given = set(dest.line);
-            if !given.upper {
-                d.upper_threshold = h.upper_threshold;
-            }
-            if !given.lower {
-                d.lower_threshold = h.lower_threshold;
+            let kept = (h.upper_threshold, h.lower_threshold);
+            if (d.upper_threshold, d.lower_threshold) != kept && !sets(dest.line) {
+                (d.upper_threshold, d.lower_threshold) = kept;
             }
         }
     }
@@ -389,7 +373,7 @@ mod tests {
         let mut wanted = desired(rules);
         let texts = Lines::new(rules);
         keep_unset_thresholds(&mut wanted, &current, |line| {
-            thresholds_set(&texts.text(line))
+            sets_thresholds(&texts.text(line))
         });
         let plan = reconcile::plan(&wanted, &current);
         plan.build
@@ -417,31 +401,34 @@ mod tests {
     }
 
     #[test]
-    fn thresholds_a_line_sets_are_applied_zero_too() {
+    fn thresholds_a_line_gives_are_applied_as_a_pair() {
+        // As -e sets them, what the line leaves out is 0: mixing the pair
+        // with the kernel's could give a lower threshold above the upper
+        // one, which the kernel refuses.
         let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
             -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 --u-threshold=0\n\
-            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -y3\n";
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x9 -y3\n";
         assert_eq!(
             dry_run(rules),
-            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 0 -y 50\n\
-             -e -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 7 -y 3\n"
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 0 -y 0\n\
+             -e -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 9 -y 3\n"
         );
     }
 
     #[test]
-    fn thresholds_set_reads_every_spelling() {
-        let set = |upper, lower| ThresholdsSet { upper, lower };
+    fn sets_thresholds_reads_every_spelling() {
         let cases = [
-            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -m", set(false, false)),
-            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -x 5", set(true, false)),
-            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -y5", set(false, true)),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -m", false),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -x 5", true),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -y5", true),
             (
-                "ipvsadm -e -t 192.0.2.1:80 -r 198.51.100.1 --l-threshold 1 --u-threshold=2",
-                set(true, true),
+                "ipvsadm -e -t 192.0.2.1:80 -r 198.51.100.1 --u-threshold=2",
+                true,
             ),
+            ("-e -t 192.0.2.1:80 -r 198.51.100.1 --l-threshold 1", true),
         ];
         for (text, want) in cases {
-            assert_eq!(thresholds_set(text), want, "{text}");
+            assert_eq!(sets_thresholds(text), want, "{text}");
         }
     }
 }
