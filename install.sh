@@ -22,7 +22,7 @@
 #   PREFIX/share/bash-completion/completions/rsvsadm
 #   PREFIX/share/zsh/site-functions/_rsvsadm
 #   PREFIX/share/fish/vendor_completions.d/rsvsadm.fish
-#   PREFIX/share/doc/rsvsadm/json.md
+#   PREFIX/share/doc/rsvsadm/json.md, metrics.md
 #   UNITDIR/rsvsadm.service, UNITDIR/rsvsadm-setup.service
 #   SYSCONFDIR/default/rsvsadm (only if there is none: local settings are kept)
 # Then: systemctl daemon-reload && systemctl enable --now rsvsadm.service
@@ -118,6 +118,7 @@ main() {
   put 0644 "$REPO/completions/_rsvsadm" "$PREFIX/share/zsh/site-functions/_rsvsadm"
   put 0644 "$REPO/completions/rsvsadm.fish" "$PREFIX/share/fish/vendor_completions.d/rsvsadm.fish"
   put 0644 "$REPO/docs/json.md" "$PREFIX/share/doc/rsvsadm/json.md"
+  put 0644 "$REPO/docs/metrics.md" "$PREFIX/share/doc/rsvsadm/metrics.md"
   unit rsvsadm.service
   unit rsvsadm-setup.service
   if [[ -e $DESTDIR$SYSCONFDIR/default/rsvsadm ]]; then

@@ -112,6 +112,7 @@ complete -c rsvsadm -n "__fish_rsvsadm_needs_command" -l dry-run -d 'with -R --s
 complete -c rsvsadm -n "__fish_rsvsadm_needs_command" -a "setup" -d 'Prepare this host as a director (nat, fullnat) or a real server'
 complete -c rsvsadm -n "__fish_rsvsadm_needs_command" -a "check" -d 'Inspect this director and report each mistake with a fix'
 complete -c rsvsadm -n "__fish_rsvsadm_needs_command" -a "service" -d 'What the systemd units run: restore at boot, save at stop'
+complete -c rsvsadm -n "__fish_rsvsadm_needs_command" -a "metrics" -d 'The IPVS table as Prometheus text: per service and per destination counters, rates, connections and weights (names in docs/metrics.md)'
 complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand setup; and not __fish_seen_subcommand_from nat fullnat realserver show clear save restore" -f -a "nat" -d 'NAT director: IP forwarding on, ICMP redirects off, masquerading'
 complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand setup; and not __fish_seen_subcommand_from nat fullnat realserver show clear save restore" -f -a "fullnat" -d 'FULLNAT on a stock kernel: NAT plus source NAT to local addresses'
 complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand setup; and not __fish_seen_subcommand_from nat fullnat realserver show clear save restore" -f -a "realserver" -d 'Real server for DR or TUN: the VIP on lo or on a tunnel'
@@ -163,3 +164,5 @@ complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand service; and __fish_seen
 no\t''"
 complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand service; and __fish_seen_subcommand_from setup-stop" -l clear-on-stop -d 'Remove the setup (`rsvsadm setup clear`) after saving it' -r -f -a "yes\t''
 no\t''"
+complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand metrics" -l textfile -d 'Write into PATH through PATH.tmp and a rename instead of stdout (for node_exporter\'s textfile collector: PATH ends in .prom)' -r -F
+complete -c rsvsadm -n "__fish_rsvsadm_using_subcommand metrics" -l openmetrics -d 'Write OpenMetrics 1.0 text instead of Prometheus text 0.0.4'

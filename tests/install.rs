@@ -77,6 +77,7 @@ fn install_into_a_staging_root() {
             "completions/rsvsadm.fish",
         ),
         ("/usr/share/doc/rsvsadm/json.md", "docs/json.md"),
+        ("/usr/share/doc/rsvsadm/metrics.md", "docs/metrics.md"),
         ("/etc/default/rsvsadm", "systemd/rsvsadm.default"),
     ] {
         assert_eq!(

@@ -1,6 +1,6 @@
 //! The whole command line as one `clap::Command`: ipvsadm's options (from
 //! the option table), `setup` and `check` (the director's clap
-//! definition) and `service`. Shell completions (completions/) are
+//! definition), `service` and `metrics`. Shell completions (completions/) are
 //! generated from it, and the man-page test checks it against
 //! man/rsvsadm.8, so neither can miss an option.
 //!
@@ -10,7 +10,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::service;
+use super::{metrics, service};
 use crate::cli;
 use crate::director;
 
@@ -28,6 +28,7 @@ pub fn command(prog: &str) -> clap::Command {
     // `rsvsadm help` is not a command (ipvsadm's grammar has -h).
     cli::clap_command(prog)
         .subcommands(subcommands)
+        .subcommand(metrics::command())
         .disable_help_subcommand(true)
 }
 
@@ -48,7 +49,7 @@ mod tests {
         let cmd = command("rsvsadm");
         cmd.clone().debug_assert();
         let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
-        assert_eq!(names, ["setup", "check", "service"]);
+        assert_eq!(names, ["setup", "check", "service", "metrics"]);
         assert!(cmd.get_arguments().any(|a| a.get_id() == "json"));
     }
 }

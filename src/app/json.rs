@@ -44,7 +44,8 @@ pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
     out.flush().map_err(write_failed)
 }
 
-fn with_destinations(
+/// Each service with its destinations (sorted if `sort`).
+pub(super) fn with_destinations(
     ipvs: &mut Ipvs,
     services: Vec<ipvs::Service>,
     sort: bool,

@@ -4,13 +4,14 @@
 //!
 //! rsvsadm's own additions: a leading `--netns NAME` (`netns`), `-L
 //! --json` (`json`), `rsvsadm service ...` for the systemd units
-//! (`service`), and the whole command line as one clap definition for
+//! (`service`), `rsvsadm metrics` for Prometheus (`metrics`), and the whole command line as one clap definition for
 //! completions ([`completions`]).
 
 pub mod completions;
 mod errors;
 mod json;
 mod list;
+mod metrics;
 mod netns;
 pub mod reconcile;
 mod restore;
@@ -74,6 +75,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
         // Like `setup`, a word ipvsadm's grammar cannot start with.
         _ if first_word(rest) == Some("service") => return service::run(&argv0, rest),
+        _ if first_word(rest) == Some("metrics") => return metrics::run(&argv0, rest),
         _ => run_ipvsadm(&argv0, rest),
     };
     report(outcome)

@@ -8,9 +8,18 @@
 //! made is undone and the refused one is reported with its line: nothing
 //! is left half-applied. `--dry-run` prints the changes instead;
 //! `--drain` lets destinations that go finish their connections first.
+//!
+//! What the rules cannot say is not changed: ipvsadm's `-S` has no
+//! thresholds, so a destination the kernel already has keeps its
+//! thresholds unless its rules line gives `-x` or `-y` (then the line's
+//! pair, as `-e` sets them: mixing the two could give a lower threshold
+//! above the upper one, which the kernel refuses). Otherwise
+//! `-S | -R --sync` would reset the thresholds that another program
+//! (keepalived's uthreshold/lthreshold) set.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,9 +27,10 @@ use ipvs::{Change, Destination, Error, Ipvs, ServiceKey};
 use nix::errno::Errno;
 
 use super::list::destinations_if_still_there;
-use super::reconcile::{self, Entry, Plan, ReplayError, Step};
+use super::reconcile::{self, DesiredEntry, Entry, Plan, ReplayError, Step};
 use super::restore::{read_stdin, Lines};
 use super::{kernel_failure, kernel_message, Failure, KernelOp, Outcome, EXIT_KERNEL};
+use crate::cli::parse::Popt;
 use crate::cli::{self, ParseOptions, SyncOptions};
 use crate::format::{self, NumericResolver};
 
@@ -34,8 +44,12 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
         .map_err(|e| Failure::new(e.render(argv0), e.exit_code()))?;
     let prog = cli::program_name(argv0);
     let texts = Lines::new(&input);
-    let desired = reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
+    let mut desired =
+        reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
     let current = read_table(ipvs)?;
+    keep_unset_thresholds(&mut desired, &current, |line| {
+        sets_thresholds(texts.bytes(line))
+    });
     let plan = reconcile::plan(&desired, &current);
     let removed = match options.drain {
         Some(_) => reconcile::removed_dests(&plan, &current),
@@ -74,6 +88,53 @@ fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
         }
     }
     Ok(table)
+}
+
+/// Whether a rules line gives `-x` or `-y`, found by the tokenizer that
+/// parsed it (so `--u-threshold=5` and `-x5` count). Words that are not
+/// options (`ipvsadm`, which `-R` drops) are skipped; the line has been
+/// parsed already, so a tokenizer error cannot happen and ends the search.
+fn sets_thresholds(line: &[u8]) -> bool {
+    let words: Vec<Vec<u8>> = line
+        .split(|b| matches!(b, b' ' | b'\t' | b'\r'))
+        .filter(|w| !w.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let mut popt = Popt::new(&words, false);
+    while let Ok(Some(hit)) = popt.next_opt() {
+        if matches!(hit.spec.long, "u-threshold" | "l-threshold") {
+            return true;
+        }
+    }
+    false
+}
+
+/// A destination the kernel has keeps its thresholds if its rules line
+/// gives neither (`sets` tells, for a line number). Lines are only looked
+/// at where the thresholds would otherwise change.
+fn keep_unset_thresholds(
+    desired: &mut [DesiredEntry],
+    current: &[Entry],
+    sets: impl Fn(usize) -> bool,
+) {
+    let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
+    for want in desired {
+        let Some(have) = by_key.get(&want.service.value.key) else {
+            continue;
+        };
+        let have_dests: HashMap<(IpAddr, u16), &Destination> =
+            have.dests.iter().map(|d| ((d.addr, d.port), d)).collect();
+        for dest in &mut want.dests {
+            let d = &mut dest.value;
+            let Some(h) = have_dests.get(&(d.addr, d.port)) else {
+                continue;
+            };
+            let kept = (h.upper_threshold, h.lower_threshold);
+            if (d.upper_threshold, d.lower_threshold) != kept && !sets(dest.line) {
+                (d.upper_threshold, d.lower_threshold) = kept;
+            }
+        }
+    }
 }
 
 /// A rules line the kernel would refuse (or that is not a table rule),
@@ -284,4 +345,96 @@ fn active_left(ipvs: &mut Ipvs, removed: &[(ServiceKey, Destination)]) -> Result
             .sum::<u64>();
     }
     Ok(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::NoResolver;
+
+    /// The kernel's table: one NAT service with two destinations whose
+    /// thresholds another program set.
+    fn kernel_table() -> Vec<Entry> {
+        let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 100 -y 50\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 7\n";
+        let desired = desired(rules);
+        desired
+            .into_iter()
+            .map(|e| Entry {
+                service: e.service.value,
+                dests: e.dests.into_iter().map(|d| d.value).collect(),
+            })
+            .collect()
+    }
+
+    fn desired(rules: &[u8]) -> Vec<DesiredEntry> {
+        let lines = cli::parse_restore(rules, &NoResolver).unwrap();
+        reconcile::desired_table(&lines).unwrap()
+    }
+
+    /// The plan for `rules` against [`kernel_table`], as dry-run lines.
+    fn dry_run(rules: &[u8]) -> String {
+        let current = kernel_table();
+        let mut wanted = desired(rules);
+        let texts = Lines::new(rules);
+        keep_unset_thresholds(&mut wanted, &current, |line| {
+            sets_thresholds(texts.bytes(line))
+        });
+        let plan = reconcile::plan(&wanted, &current);
+        plan.build
+            .iter()
+            .chain(&plan.remove)
+            .map(|s| rule(&s.change))
+            .collect()
+    }
+
+    #[test]
+    fn rules_without_thresholds_keep_the_kernels() {
+        // What `-S -n` prints for the kernel's table: no -x/-y.
+        let saved = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2\n";
+        assert_eq!(dry_run(saved), "");
+        // A weight change keeps the thresholds too, and the edit says so.
+        let reweighted = b"-A -t 192.0.2.1:80 -s wrr\n\
+            ipvsadm -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2\n";
+        assert_eq!(
+            dry_run(reweighted),
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3 -x 100 -y 50\n"
+        );
+    }
+
+    #[test]
+    fn thresholds_a_line_gives_are_applied_as_a_pair() {
+        // As -e sets them, what the line leaves out is 0: mixing the pair
+        // with the kernel's could give a lower threshold above the upper
+        // one, which the kernel refuses.
+        let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 --u-threshold=0\n\
+            -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x9 -y3\n";
+        assert_eq!(
+            dry_run(rules),
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 0 -y 0\n\
+             -e -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 9 -y 3\n"
+        );
+    }
+
+    #[test]
+    fn sets_thresholds_reads_every_spelling() {
+        let cases = [
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -m", false),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -x 5", true),
+            ("-a -t 192.0.2.1:80 -r 198.51.100.1 -y5", true),
+            (
+                "ipvsadm -e -t 192.0.2.1:80 -r 198.51.100.1 --u-threshold=2",
+                true,
+            ),
+            ("-e -t 192.0.2.1:80 -r 198.51.100.1 --l-threshold 1", true),
+        ];
+        for (text, want) in cases {
+            assert_eq!(sets_thresholds(text.as_bytes()), want, "{text}");
+        }
+    }
 }

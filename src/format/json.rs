@@ -70,7 +70,7 @@ pub fn daemons_document(daemons: &[Daemon]) -> Value {
     document("daemons", daemons.iter().map(daemon).collect())
 }
 
-fn family_name(f: Family) -> &'static str {
+pub(super) fn family_name(f: Family) -> &'static str {
     match f {
         Family::Inet => "ipv4",
         Family::Inet6 => "ipv6",
@@ -144,7 +144,7 @@ pub fn service(svc: &Service, dests: &[Destination]) -> Value {
     })
 }
 
-fn forward_name(f: ForwardMethod) -> &'static str {
+pub(super) fn forward_name(f: ForwardMethod) -> &'static str {
     match f {
         ForwardMethod::Masq => "masq",
         ForwardMethod::Local => "local",

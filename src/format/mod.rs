@@ -25,11 +25,13 @@
 //! 59 bytes, a listed IPv4 service column 33 and a listed IPv4 destination
 //! 28; `-S` does not cut beyond the 59.
 //!
-//! [`json`] is rsvsadm's own `-L --json` format (pure functions too).
+//! [`json`] is rsvsadm's own `-L --json` format (pure functions too), and
+//! [`write_metrics`] its Prometheus/OpenMetrics text (docs/metrics.md).
 
 mod conn;
 pub mod json;
 mod list;
+mod metrics;
 mod misc;
 mod resolve;
 mod save;
@@ -43,6 +45,7 @@ mod tests;
 
 pub use conn::{write_conn, write_conn_titles};
 pub use list::{write_list_titles, write_service};
+pub use metrics::{write_metrics, MetricsFormat};
 pub use misc::{write_daemons, write_timeouts, write_version_header};
 pub use resolve::{NumericResolver, Resolver, SystemResolver};
 pub use save::{write_change, write_save_service};

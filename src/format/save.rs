@@ -57,8 +57,9 @@ fn render_save_service(
 /// One change of rsvsadm's `-R --sync` as a rule line in the `-S` syntax
 /// (`-A`/`-E`, `-D`, `-a`/`-e`, `-d`), so that a dry run prints what
 /// `-R` would do. Thresholds, which `-S` never writes, are added as
-/// `-x`/`-y` when set: an edit may change only them. Other changes are
-/// not table rules and are refused (`InvalidInput`).
+/// `-x`/`-y`: to an add when set, to an edit always (an edit replaces
+/// them, and may change only them, to 0 too). Other changes are not
+/// table rules and are refused (`InvalidInput`).
 pub fn write_change<W: Write + ?Sized>(
     w: &mut W,
     change: &Change,
@@ -94,7 +95,8 @@ pub fn write_change<W: Write + ?Sized>(
                 numeric,
                 resolver,
             )?;
-            if d.upper_threshold != 0 || d.lower_threshold != 0 {
+            let edit = matches!(change, Change::EditDest(..));
+            if edit || d.upper_threshold != 0 || d.lower_threshold != 0 {
                 line.pop();
                 writeln!(line, " -x {} -y {}", d.upper_threshold, d.lower_threshold)?;
             }
