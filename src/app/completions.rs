@@ -17,7 +17,10 @@ use crate::director;
 /// Every command and option rsvsadm knows, for completion and checks (it
 /// is not used to parse: see [`cli::clap_command`]).
 pub fn command(prog: &str) -> clap::Command {
-    let own = [director::cli::Cli::command(), service::Cli::command()];
+    let own = [
+        director::cli::DirectorCli::command(),
+        service::Cli::command(),
+    ];
     let subcommands: Vec<clap::Command> = own
         .iter()
         .flat_map(|c| c.get_subcommands().cloned())

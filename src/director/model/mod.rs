@@ -15,6 +15,8 @@ use ipvs::{Family, Protocol};
 
 use super::error::{Error, Result};
 
+pub mod grammar;
+
 /// Longest interface name the kernel accepts (`IFNAMSIZ` - 1).
 pub const IFNAME_MAX: usize = 15;
 

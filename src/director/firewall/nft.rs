@@ -1,10 +1,11 @@
-//! rsvsadm's nftables table: built as typed JSON (libnftables-json(5)) and
-//! applied in one transaction with `nft -j -f -`.
+//! rsvsadm's nftables table, written as libnftables-json(5) documents
+//! (`serde_json` values built here from the typed [`NatRule`]s and record
+//! items) and applied in one transaction with `nft -j -f -`.
 //!
 //! Layout: a single table `inet rsvsadm` (inet: one table for IPv4 and
 //! IPv6) with
 //! - `setup`: a chain no hook runs, whose rules do nothing (`return`) and
-//!   carry the setup's record in their comments (`firewall.rs`);
+//!   carry the setup's record in their comments (`content.rs`);
 //! - `postrouting`: the base chain of type nat at the srcnat priority with
 //!   the NAT rules, present only when there are some.
 //!
@@ -22,10 +23,10 @@ use std::net::IpAddr;
 use ipvs::{Family, Protocol};
 use serde_json::{json, Value};
 
-use super::error::{Error, Result};
-use super::exec;
-use super::firewall::NatRule;
-use super::model::Cidr;
+use super::content::NatRule;
+use crate::director::error::{Error, Result};
+use crate::director::host::exec;
+use crate::director::model::Cidr;
 
 pub const FAMILY: &str = "inet";
 pub const TABLE: &str = "rsvsadm";
@@ -232,6 +233,31 @@ pub fn batch(content: &Content<'_>, listing: Option<&Value>) -> Option<Value> {
         }
     }
     Some(json!({"nftables": cmds}))
+}
+
+/// The transaction that puts the table back as `before` lists it (None:
+/// there was no table), whatever is in it now: it deletes the table and
+/// adds every listed object again, the table first and the rules last (a
+/// rule may refer to a set listed after it).
+pub fn restore_batch(before: Option<&Value>) -> Value {
+    let mut cmds = vec![
+        json!({"add": {"table": table_ref()}}),
+        json!({"delete": {"table": table_ref()}}),
+    ];
+    let items = before
+        .and_then(|l| l.get("nftables"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let objects = items.iter().filter_map(|item| {
+        let (kind, body) = item.as_object()?.iter().next()?;
+        (kind != "metainfo").then(|| (kind.as_str(), without_handle(body)))
+    });
+    let (rules, others): (Vec<_>, Vec<_>) = objects.partition(|(kind, _)| *kind == "rule");
+    for (kind, body) in others.into_iter().chain(rules) {
+        cmds.push(json!({"add": {kind: body}}));
+    }
+    json!({"nftables": cmds})
 }
 
 /// The chains of a listing, each with its rules in order; handles dropped.
@@ -525,5 +551,49 @@ mod tests {
             .unwrap()
             .push(json!({"table": {"family": "inet", "name": "rsvsadm", "handle": 3}}));
         assert!(tables_include_ours(&with));
+    }
+
+    #[test]
+    fn restore_batch_rebuilds_the_listed_table() {
+        // No table before: undoing deletes the one the step made.
+        assert_eq!(
+            restore_batch(None),
+            json!({"nftables": [
+                {"add": {"table": {"family": "inet", "name": "rsvsadm"}}},
+                {"delete": {"table": {"family": "inet", "name": "rsvsadm"}}},
+            ]})
+        );
+        let chain = json!({"family": "inet", "table": "rsvsadm", "name": "setup", "handle": 1});
+        let rule = json!({"family": "inet", "table": "rsvsadm", "chain": "setup",
+                          "handle": 2, "comment": "nat", "expr": [{"return": null}]});
+        let set = json!({"family": "inet", "table": "rsvsadm", "name": "s", "type": "ipv4_addr"});
+        let listing = json!({"nftables": [
+            {"metainfo": {"version": "1.0.6"}},
+            {"table": {"family": "inet", "name": "rsvsadm", "handle": 7}},
+            {"chain": chain},
+            {"rule": rule},
+            {"set": set},
+        ]});
+        let batch = restore_batch(Some(&listing));
+        let cmds = batch["nftables"].as_array().unwrap();
+        let added: Vec<&str> = cmds[2..]
+            .iter()
+            .map(|c| {
+                c["add"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .next()
+                    .unwrap()
+                    .as_str()
+            })
+            .collect();
+        // The table first, rules last, handles dropped.
+        assert_eq!(added, ["table", "chain", "set", "rule"]);
+        assert_eq!(
+            cmds[2]["add"]["table"],
+            json!({"family": "inet", "name": "rsvsadm"})
+        );
+        assert!(cmds[5]["add"]["rule"].get("handle").is_none());
     }
 }
