@@ -36,7 +36,9 @@ fn read_conns() -> Result<Vec<ConnEntry>> {
     Ok(reader.filter_map(|r| r.ok()).collect())
 }
 
-fn gather_services() -> Result<Vec<ServiceView>> {
+/// The whole IPVS table, each service with its real servers: the one
+/// place `check` reads it from the kernel.
+fn read_ipvs_table() -> Result<Vec<ServiceView>> {
     let mut ipvs = ipvs::Ipvs::connect()?;
     let mut out = Vec::new();
     for service in ipvs.services()? {
@@ -49,7 +51,7 @@ fn gather_services() -> Result<Vec<ServiceView>> {
 pub fn gather(wait: Duration) -> Result<Snapshot> {
     let root = Path::new(PROC_SYS);
     let mut s = Snapshot {
-        services: gather_services()?,
+        services: read_ipvs_table()?,
         ip_forward: read_bool(&Sysctl::ip_forward(), root)?,
         ipv6_forwarding: read_bool(&Sysctl::ipv6_forwarding(), root)?,
         vs_conntrack: read_bool(&Sysctl::vs_conntrack(), root)?,
