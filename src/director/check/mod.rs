@@ -3,7 +3,6 @@
 //! The host is read once into a [`Snapshot`] (the IPVS table, sysctls,
 //! routes, NAT rules, two looks at the connection table); [`findings`] is a
 //! pure function of it, so every rule is unit-tested without a kernel.
-
 //!
 //! Layering, each file importing only those before it: `finding` (what a
 //! report says), `sync` (the connection-sync daemons), `snapshot` (what

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::current::current_setup;
-use super::plan::{missing_sysctl, plan, Host, SetupPlan};
+use super::plan::{missing_sysctl, plan, HostView, SetupPlan};
 use super::step::{execute, SetupStep};
 use crate::director::cli::ApplyOpts;
 use crate::director::error::Result;
@@ -36,7 +36,7 @@ pub fn run(cmds: &[SetupCommand], opts: &ApplyOpts, director: bool) -> Result<()
     {
         ensure_ip_vs(root)?;
     }
-    let host = Host::observe(root)?;
+    let host = HostView::observe(root)?;
     let view = FirewallView::observe()?;
     let current = current_setup(&view, &host.addresses);
     let backend = opts.firewall.resolve();

@@ -19,15 +19,15 @@ use crate::director::state;
 
 /// What the planner needs to know about the host.
 #[derive(Debug, Clone, Default)]
-pub struct Host {
+pub struct HostView {
     pub sysctl_root: PathBuf,
     pub links: Vec<Link>,
     pub addresses: Vec<Address>,
 }
 
-impl Host {
-    pub fn observe(sysctl_root: &Path) -> Result<Host> {
-        Ok(Host {
+impl HostView {
+    pub fn observe(sysctl_root: &Path) -> Result<HostView> {
+        Ok(HostView {
             sysctl_root: sysctl_root.to_path_buf(),
             links: addr::links()?,
             addresses: addr::addresses()?,
@@ -105,7 +105,7 @@ pub fn missing_sysctl(s: &Sysctl) -> Error {
     Error::invalid(format!("{name} does not exist: {why}"))
 }
 
-fn nat_wants(nat: &NatSetup, host: &Host, wants: &mut Wants) -> Result<()> {
+fn nat_wants(nat: &NatSetup, host: &HostView, wants: &mut Wants) -> Result<()> {
     for iface in &nat.interfaces {
         check_interface(iface, host)?;
     }
@@ -128,7 +128,7 @@ fn nat_wants(nat: &NatSetup, host: &Host, wants: &mut Wants) -> Result<()> {
 }
 
 /// An interface given on the command line must exist now.
-fn check_interface(iface: &IfName, host: &Host) -> Result<()> {
+fn check_interface(iface: &IfName, host: &HostView) -> Result<()> {
     let conf = Sysctl::ipv4_conf(ConfDev::Dev(iface), "send_redirects");
     if host.link(iface.as_str()).is_none() || !conf.path(&host.sysctl_root).exists() {
         return Err(Error::invalid(format!(
@@ -141,7 +141,7 @@ fn check_interface(iface: &IfName, host: &Host) -> Result<()> {
 fn fullnat_wants(
     service: &VirtualService,
     laddrs: &[IpAddr],
-    host: &Host,
+    host: &HostView,
     wants: &mut Wants,
 ) -> Result<()> {
     for laddr in laddrs {
@@ -167,7 +167,7 @@ fn fullnat_wants(
 fn realserver_steps(
     vips: &[IpAddr],
     mode: RsMode,
-    host: &Host,
+    host: &HostView,
     wants: &mut Wants,
 ) -> Result<Vec<SetupStep>> {
     let mut steps = Vec::new();
@@ -226,7 +226,7 @@ fn realserver_steps(
 /// whose route goes out another interface: strict reverse-path filtering
 /// drops them. The kernel uses max(all, interface): the tunnel gets 0 and
 /// a strict `all` (1) becomes loose (2), a looser one stays.
-fn rp_filter_wants(host: &Host, wants: &mut Wants) -> Result<()> {
+fn rp_filter_wants(host: &HostView, wants: &mut Wants) -> Result<()> {
     let tun: IfName = TUN4.parse().map_err(|e: String| Error::Unexpected(e))?;
     let fresh = host.link(TUN4).is_none();
     wants.push(
@@ -243,7 +243,7 @@ fn rp_filter_wants(host: &Host, wants: &mut Wants) -> Result<()> {
 fn tunnel_steps(
     name: &'static str,
     ipv6: bool,
-    host: &Host,
+    host: &HostView,
     steps: &mut Vec<SetupStep>,
 ) -> Result<()> {
     let kind = if ipv6 { "ip6tnl" } else { "ipip" };
@@ -331,7 +331,7 @@ fn mixed_backends(existing: &str, flag: &str) -> Error {
 pub fn plan(
     cmds: &[SetupCommand],
     current: &Setup,
-    host: &Host,
+    host: &HostView,
     firewall: Option<(&FirewallView, Backend)>,
 ) -> Result<SetupPlan> {
     let setup = state::merge_all(current.clone(), cmds, "setup")?;

@@ -41,13 +41,13 @@ impl FakeSys {
         fs::write(p, format!("{v}\n")).unwrap();
     }
 
-    fn host(&self) -> Host {
+    fn host(&self) -> HostView {
         let link = |name: &str, kind: Option<&str>| Link {
             name: name.into(),
             kind: kind.map(String::from),
             up: true,
         };
-        Host {
+        HostView {
             sysctl_root: self.0.clone(),
             links: vec![
                 link("lo", None),
