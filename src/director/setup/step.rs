@@ -269,3 +269,53 @@ fn undo(made: &[(&SetupStep, Option<Revert>)], root: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::director::host::sysctl::ConfDev;
+    use crate::director::model::IfName;
+    use std::fs;
+
+    #[test]
+    fn a_failed_step_undoes_the_ones_made_before_it() {
+        let root = std::env::temp_dir().join(format!("rsvsadm-undo-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let forward = Sysctl::ip_forward();
+        let redirects = Sysctl::ipv4_conf(ConfDev::All, "send_redirects");
+        for (sysctl, value) in [(&forward, "0"), (&redirects, "1")] {
+            let path = sysctl.path(&root);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, format!("{value}\n")).unwrap();
+        }
+        let set = |sysctl: &Sysctl, from: &str, to: &'static str| SetupStep::Sysctl {
+            sysctl: sysctl.clone(),
+            from: Some(from.into()),
+            to,
+        };
+        // The interface of the third one has no directory: writing fails.
+        let eth9: IfName = "eth9".parse().unwrap();
+        let steps = [
+            set(&forward, "0", "1"),
+            set(&redirects, "1", "0"),
+            set(
+                &Sysctl::ipv4_conf(ConfDev::Dev(&eth9), "send_redirects"),
+                "1",
+                "0",
+            ),
+        ];
+        assert!(execute(&steps, &root).is_err());
+        assert_eq!(forward.read(&root).unwrap().as_deref(), Some("0"));
+        assert_eq!(redirects.read(&root).unwrap().as_deref(), Some("1"));
+        // Without the failing step both are made, and stay.
+        assert_eq!(
+            execute(&steps[..2], &root).unwrap(),
+            [
+                "net.ipv4.ip_forward = 1 (was 0)",
+                "net.ipv4.conf.all.send_redirects = 0 (was 1)"
+            ]
+        );
+        assert_eq!(forward.read(&root).unwrap().as_deref(), Some("1"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
