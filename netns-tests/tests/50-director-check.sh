@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # rsvsadm check: silent on a correct director; each classic mistake, made
 # on purpose, is found with a fix (exit status 1 for errors, 0 for
-# warnings). The last one is seed 002's: connections stuck in SYN_RECV
-# because a real server's default gateway is not the director.
+# warnings). The last one: NAT connections stuck in SYN_RECV because a
+# real server's default gateway is not the director.
 # shellcheck source=netns-tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # The ipvsadm-syntax commands (-A -a -d -D) are run with ADM.
 ADM=${LAB_IPVS_TOOL:-$RSVSADM}
 
-# seed 000's network (lib.sh), configured as lvs_nat.sh would.
+# lvs_nat.sh's LVS-NAT network (lib.sh), configured as lvs_nat.sh would.
 build() {
   seed000_network
   in_ns dir "$RSVSADM" setup nat --masquerade 198.51.100.0/24 --interface eth0 --interface eth1 >/dev/null
@@ -128,7 +128,7 @@ EOF
     in_ns cl curl -sS --max-time 2 http://203.0.113.200/ >/dev/null 2>&1 || true
   done
   run_check
-  found "check: NAT connections stuck in SYN_RECV (seed 002)" 1 \
+  found "check: NAT connections stuck in SYN_RECV (a real server routes its replies past the director)" 1 \
     "error: TCP 203.0.113.200:80 -> 198.51.100.110:80: 2 connection(s) stuck in SYN_RECV: its replies are not coming back through this director: is its default gateway this director's address?" \
     "fix: on 198.51.100.110: ip route replace default via 198.51.100.108"
   route rs2 replace default via 198.51.100.108

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rsvsadm setup fullnat: seed 001's FULLNAT effect on a stock kernel. The
+# rsvsadm setup fullnat: FULLNAT's effect on a stock kernel. The
 # real servers have no route back to the clients at all; the director's
 # IPVS NAT plus rsvsadm's source-NAT rule make every request arrive from a
 # local address of the director, and the replies find their way back.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# rsvsadm setup nat: the seed documents' NAT directors, built by rsvsadm
+# rsvsadm setup nat: two LVS-NAT directors, built by rsvsadm
 # alone, with real traffic.
-#  - seed 000 (lvs_nat.sh): wrr 2:1, masquerading of the real servers' own
+#  - lvs_nat.sh's director: wrr 2:1, masquerading of the real servers' own
 #    traffic, idempotence, show/save/restore, clear (and what it leaves);
-#  - seed 004: rr with port mapping 8888 -> 9999 and `--set 1 120 300`;
+#  - a port-mapping director: rr with port mapping 8888 -> 9999 and `--set 1 120 300`;
 #  - the iptables fallback, and refusals that change nothing.
 # shellcheck source=netns-tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -30,10 +30,10 @@ has_text() {
   if grep -qF -- "$2" <<<"$3"; then ok "$1"; else fail "$1" "no text: $2" "--- in:" "$3"; fi
 }
 
-# --- seed 000 -----------------------------------------------------------------
-# lvs_nat.sh's network (lib.sh's seed000_network), plus a client-side
+# --- lvs_nat.sh's director ----------------------------------------------------
+# lvs_nat.sh's network (lib.sh), plus a client-side
 # server and an unrelated nft table.
-build_seed000() {
+build_lvs_nat() {
   seed000_network
   # A server on the client side, to see where the real servers' own
   # requests come from.
@@ -49,11 +49,11 @@ table inet keepme {
 EOF
 }
 
-seed000() {
-  build_seed000
+lvs_nat_director() {
+  build_lvs_nat
   local before
   before=$(ruleset dir)
-  check_eq "seed 000: the director starts without forwarding" 0 \
+  check_eq "lvs_nat.sh's director starts without forwarding" 0 \
     "$(in_ns dir cat /proc/sys/net/ipv4/ip_forward)"
 
   # Refusals: nothing may change.
@@ -84,8 +84,8 @@ seed000() {
 
   local names
   names=$(fetch_names cl http://203.0.113.200/ 9 | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
-  check_eq "seed 000: nine new connections split 6:3 (wrr 2:1)" "cenvm71=6 cenvm72=3 " "$names"
-  check_eq "seed 000: a real server's own request leaves masqueraded (the client side sees the director)" \
+  check_eq "LVS-NAT: nine new connections split 6:3 (wrr 2:1)" "cenvm71=6 cenvm72=3 " "$names"
+  check_eq "LVS-NAT: a real server's own request leaves masqueraded (the client side sees the director)" \
     "client-side saw 203.0.113.200" \
     "$(in_ns rs1 curl -sS --max-time 5 http://203.0.113.111:8000/whoami 2>&1 | sed 's/:[0-9]*$//')"
 
@@ -148,10 +148,10 @@ seed000() {
   delns cl dir lan rs1 rs2
 }
 
-# --- seed 004 -----------------------------------------------------------------
+# --- a port-mapping director --------------------------------------------------
 #   client 203.0.113.5 --- eth0 203.0.113.58 [director] eth1 198.51.100.90
 #   --- LAN --- RS 198.51.100.71:9999, 198.51.100.72:9999 (gateway .90)
-seed004() {
+port_mapping_director() {
   mkns cl dir lan rs1 rs2
   link cl eth0 203.0.113.5/24 dir eth0 203.0.113.58/24
   bridge lan br0
@@ -165,13 +165,13 @@ seed004() {
   route rs2 add default via 198.51.100.90
   http_server rs1 198.51.100.71 9999 "This is 198.51.100.71."
   http_server rs2 198.51.100.72 9999 "This is 198.51.100.72."
-  check "seed 004: setup nat (ip_forward)" in_ns dir "$RSVSADM" setup nat
+  check "port mapping: setup nat (ip_forward)" in_ns dir "$RSVSADM" setup nat
   in_ns dir "$ADM" -C
   in_ns dir "$ADM" -A -t 203.0.113.58:8888 -s rr
   in_ns dir "$ADM" -a -t 203.0.113.58:8888 -r 198.51.100.71:9999 -m
   in_ns dir "$ADM" -a -t 203.0.113.58:8888 -r 198.51.100.72:9999 -m
   in_ns dir "$ADM" --set 1 120 300
-  check_eq "seed 004: --set 1 120 300 is in place" "Timeout (tcp tcpfin udp): 1 120 300" \
+  check_eq "port mapping: --set 1 120 300 is in place" "Timeout (tcp tcpfin udp): 1 120 300" \
     "$(in_ns dir "$ADM" -L --timeout)"
   local got i
   got=$(for ((i = 0; i < 4; i++)); do
@@ -181,12 +181,12 @@ seed004() {
   case $got in
     "This is 198.51.100.71.|This is 198.51.100.72.|This is 198.51.100.71.|This is 198.51.100.72.|" | \
       "This is 198.51.100.72.|This is 198.51.100.71.|This is 198.51.100.72.|This is 198.51.100.71.|")
-      ok "seed 004: rr alternates between the servers, port 8888 mapped to 9999"
+      ok "port mapping: rr alternates between the servers, port 8888 mapped to 9999"
       ;;
-    *) fail "seed 004: rr alternates between the servers, port 8888 mapped to 9999" "got: $got" ;;
+    *) fail "port mapping: rr alternates between the servers, port 8888 mapped to 9999" "got: $got" ;;
   esac
   delns cl dir lan rs1 rs2
 }
 
-seed000
-seed004
+lvs_nat_director
+port_mapping_director

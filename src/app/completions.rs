@@ -18,7 +18,7 @@ use crate::director;
 /// is not used to parse: see [`cli::clap_command`]).
 pub fn command(prog: &str) -> clap::Command {
     let own = [
-        director::cli::Cli::command(),
+        director::cli::DirectorCli::command(),
         service::ServiceCli::command(),
     ];
     let subcommands: Vec<clap::Command> = own

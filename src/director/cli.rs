@@ -1,15 +1,15 @@
-//! rsvsadm's own commands `setup` and `check` (clap 4 derive). These are
-//! not ipvsadm syntax, so clap's usual help and errors apply.
+//! rsvsadm's own commands `setup` and `check` on the command line (clap 4
+//! derive). These are not ipvsadm syntax, so clap's usual help and errors
+//! apply. The words that describe a setup are the model's grammar
+//! (`model/grammar.rs`); this file adds the commands around them and the
+//! options that only make sense on a command line.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand};
-use ipvs::Protocol;
+use clap::{Args, Parser, Subcommand};
 
-use super::error::{Error, Result};
 use super::firewall::Backend;
-use super::model::{Cidr, IfName, NatSetup, RsMode, SetupCommand, VirtualService};
+use super::model::grammar::{FullnatSpec, NatSpec, RealserverSpec};
 use super::state::SAVE_FILE;
 
 #[derive(Debug, Parser)]
@@ -17,13 +17,13 @@ use super::state::SAVE_FILE;
     about = "Prepare and inspect IPVS directors and real servers",
     disable_version_flag = true
 )]
-pub struct Cli {
+pub struct DirectorCli {
     #[command(subcommand)]
-    pub command: Top,
+    pub command: DirectorCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Top {
+pub enum DirectorCommand {
     /// Prepare this host as a director (nat, fullnat) or a real server
     #[command(subcommand)]
     Setup(SetupCmd),
@@ -60,17 +60,6 @@ pub struct ApplyOpts {
     pub firewall: Backend,
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct NatSpec {
-    /// Masquerade traffic from this network (the real servers') leaving
-    /// the director; repeatable
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
-    pub masquerade: Vec<Cidr>,
-    /// Also turn off ICMP redirects on this interface; repeatable
-    #[arg(short, long, value_name = "IFACE", value_parser = parse_ifname)]
-    pub interface: Vec<IfName>,
-}
-
 #[derive(Debug, Args)]
 pub struct NatArgs {
     #[command(flatten)]
@@ -79,43 +68,12 @@ pub struct NatArgs {
     pub opts: ApplyOpts,
 }
 
-#[derive(Debug, Clone, Args)]
-#[command(group(ArgGroup::new("service").required(true).args(["tcp_service", "udp_service", "sctp_service"])))]
-pub struct FullnatSpec {
-    /// TCP virtual service
-    #[arg(short, long, value_name = "VIP:PORT", value_parser = parse_tcp)]
-    pub tcp_service: Option<VirtualService>,
-    /// UDP virtual service
-    #[arg(short, long, value_name = "VIP:PORT", value_parser = parse_udp)]
-    pub udp_service: Option<VirtualService>,
-    /// SCTP virtual service
-    #[arg(long, value_name = "VIP:PORT", value_parser = parse_sctp)]
-    pub sctp_service: Option<VirtualService>,
-    /// Local address of this director the forwarded connections come
-    /// from; repeat it to spread connections over several
-    #[arg(long, value_name = "ADDR", required_unless_present = "delete")]
-    pub laddr: Vec<IpAddr>,
-    /// Remove this service's FULLNAT rule instead
-    #[arg(long, conflicts_with = "laddr")]
-    pub delete: bool,
-}
-
 #[derive(Debug, Args)]
 pub struct FullnatArgs {
     #[command(flatten)]
     pub spec: FullnatSpec,
     #[command(flatten)]
     pub opts: ApplyOpts,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct RealserverSpec {
-    /// Virtual IP address this real server answers for; repeatable
-    #[arg(long, value_name = "ADDR", required = true)]
-    pub vip: Vec<IpAddr>,
-    /// How the director forwards to this server
-    #[arg(long, value_enum, default_value = "dr")]
-    pub mode: RsMode,
 }
 
 #[derive(Debug, Args)]
@@ -158,140 +116,20 @@ pub struct CheckArgs {
     pub syn_wait: u64,
 }
 
-fn parse_cidr(s: &str) -> std::result::Result<Cidr, String> {
-    s.parse()
-}
-
-fn parse_ifname(s: &str) -> std::result::Result<IfName, String> {
-    s.parse()
-}
-
-fn parse_tcp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Tcp, s)
-}
-
-fn parse_udp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Udp, s)
-}
-
-fn parse_sctp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Sctp, s)
-}
-
-impl NatSpec {
-    pub fn command(&self) -> SetupCommand {
-        SetupCommand::Nat(NatSetup {
-            masquerade: self.masquerade.iter().copied().collect(),
-            interfaces: self.interface.iter().cloned().collect(),
-        })
-    }
-}
-
-impl FullnatSpec {
-    fn service(&self) -> Result<VirtualService> {
-        self.tcp_service
-            .or(self.udp_service)
-            .or(self.sctp_service)
-            .ok_or_else(|| Error::invalid("give the virtual service: -t, -u or --sctp-service"))
-    }
-
-    /// The command, with the local addresses checked against the service:
-    /// same family, usable as a source, each given once.
-    pub fn command(&self) -> Result<SetupCommand> {
-        let service = self.service()?;
-        if self.delete {
-            return Ok(SetupCommand::FullnatDelete(service));
-        }
-        let mut laddrs: Vec<IpAddr> = Vec::new();
-        for laddr in &self.laddr {
-            if laddr.is_ipv4() != service.addr.is_ipv4() {
-                return Err(Error::invalid(format!(
-                    "--laddr {laddr}: the virtual service {service} is {}; \
-                     give a local address of the same family",
-                    if service.addr.is_ipv4() {
-                        "IPv4"
-                    } else {
-                        "IPv6"
-                    }
-                )));
-            }
-            if laddr.is_unspecified() || laddr.is_multicast() || laddr.is_loopback() {
-                return Err(Error::invalid(format!(
-                    "--laddr {laddr}: not usable as a source address; \
-                     give an address of this director on the real servers' side"
-                )));
-            }
-            if laddrs.contains(laddr) {
-                return Err(Error::invalid(format!("--laddr {laddr} is given twice")));
-            }
-            laddrs.push(*laddr);
-        }
-        Ok(SetupCommand::Fullnat { service, laddrs })
-    }
-}
-
-impl RealserverSpec {
-    pub fn command(&self) -> Result<SetupCommand> {
-        let mut vips: Vec<IpAddr> = Vec::new();
-        for vip in &self.vip {
-            if vip.is_unspecified() || vip.is_multicast() || vip.is_loopback() {
-                return Err(Error::invalid(format!(
-                    "--vip {vip}: not a virtual service address"
-                )));
-            }
-            if !vips.contains(vip) {
-                vips.push(*vip);
-            }
-        }
-        Ok(SetupCommand::Realserver {
-            vips,
-            mode: self.mode,
-        })
-    }
-}
-
-/// The commands a setup file may hold: those that describe a setup.
-#[derive(Debug, Parser)]
-#[command(
-    no_binary_name = true,
-    disable_help_flag = true,
-    disable_version_flag = true
-)]
-enum ConfLine {
-    Nat(NatSpec),
-    Fullnat(FullnatSpec),
-    Realserver(RealserverSpec),
-}
-
-/// One line of a setup file (words split on blanks; no value contains
-/// one), e.g. `fullnat -t 203.0.113.10:80 --laddr 198.51.100.1`.
-pub fn parse_conf_line(line: &str) -> Result<SetupCommand> {
-    let words = line.split_whitespace();
-    let parsed = ConfLine::try_parse_from(words).map_err(|e| {
-        let msg = e.to_string();
-        let first = msg.lines().next().unwrap_or("invalid line").trim();
-        let first = first.strip_prefix("error: ").unwrap_or(first);
-        Error::invalid(first.to_string())
-    })?;
-    match parsed {
-        ConfLine::Nat(spec) => Ok(spec.command()),
-        ConfLine::Fullnat(spec) => spec.command(),
-        ConfLine::Realserver(spec) => spec.command(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::director::model::grammar::parse_conf_line;
+    use crate::director::model::{RsMode, SetupCommand};
     use clap::CommandFactory;
 
-    fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("rsvsadm").chain(args.iter().copied()))
+    fn parse(args: &[&str]) -> std::result::Result<DirectorCli, clap::Error> {
+        DirectorCli::try_parse_from(std::iter::once("rsvsadm").chain(args.iter().copied()))
     }
 
     #[test]
     fn cli_is_well_formed() {
-        Cli::command().debug_assert();
+        DirectorCli::command().debug_assert();
     }
 
     #[test]
@@ -307,7 +145,7 @@ mod tests {
             "eth1",
         ])
         .unwrap();
-        let Top::Setup(SetupCmd::Nat(args)) = cli.command else {
+        let DirectorCommand::Setup(SetupCmd::Nat(args)) = cli.command else {
             panic!()
         };
         assert_eq!(args.spec.interface.len(), 2);
@@ -343,7 +181,7 @@ mod tests {
             "198.51.100.2",
         ])
         .unwrap();
-        let Top::Setup(SetupCmd::Fullnat(args)) = cli.command else {
+        let DirectorCommand::Setup(SetupCmd::Fullnat(args)) = cli.command else {
             panic!()
         };
         match args.spec.command().unwrap() {
@@ -351,32 +189,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let del = parse(&["setup", "fullnat", "-t", "203.0.113.10:80", "--delete"]).unwrap();
-        let Top::Setup(SetupCmd::Fullnat(args)) = del.command else {
+        let DirectorCommand::Setup(SetupCmd::Fullnat(args)) = del.command else {
             panic!()
         };
         assert!(matches!(
             args.spec.command().unwrap(),
             SetupCommand::FullnatDelete(_)
         ));
-    }
-
-    #[test]
-    fn fullnat_laddr_checks() {
-        let spec = |laddrs: &[&str]| FullnatSpec {
-            tcp_service: Some(VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap()),
-            udp_service: None,
-            sctp_service: None,
-            laddr: laddrs.iter().map(|a| a.parse().unwrap()).collect(),
-            delete: false,
-        };
-        let err = spec(&["2001:db8::1"]).command().unwrap_err().to_string();
-        assert!(err.contains("same family"), "{err}");
-        let err = spec(&["198.51.100.1", "198.51.100.1"])
-            .command()
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("given twice"), "{err}");
-        assert!(spec(&["0.0.0.0"]).command().is_err());
     }
 
     #[test]
@@ -390,7 +209,7 @@ mod tests {
             "tun",
         ])
         .unwrap();
-        let Top::Setup(SetupCmd::Realserver(args)) = cli.command else {
+        let DirectorCommand::Setup(SetupCmd::Realserver(args)) = cli.command else {
             panic!()
         };
         assert_eq!(args.spec.mode, RsMode::Tun);
@@ -419,7 +238,7 @@ mod tests {
                 "eth0"
             ])
             .map(|c| match c.command {
-                Top::Setup(SetupCmd::Nat(a)) => a.spec.command(),
+                DirectorCommand::Setup(SetupCmd::Nat(a)) => a.spec.command(),
                 _ => panic!(),
             })
             .unwrap()

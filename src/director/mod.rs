@@ -12,24 +12,38 @@
 //! - `setup show|clear|save|restore`, and `check`.
 //!
 //! Firewall rules go into one nftables table, `inet rsvsadm` (or, without
-//! nft, one iptables chain per family); see `nft.rs`, `iptables.rs`. How
-//! rsvsadm recognises its addresses and interfaces: `addr.rs`; its record
-//! and the saved configuration: `state.rs`.
+//! nft, one iptables chain per family); see `firewall/`. How rsvsadm
+//! recognises its addresses and interfaces: `host/addr.rs`; its record:
+//! `firewall/content.rs`; the saved configuration: `state.rs`.
+//!
+//! Layering. Imports run one way, from each line to the lines above it
+//! (and within a folder as its `mod.rs` says); no file imports one below
+//! it, so there is no import circle:
+//!
+//! ```text
+//! error                        the errors of every command
+//! model/{mod, grammar}         the setup as values; the words of a setup
+//!                              command (command line, setup file, record)
+//! host/{exec, addr, sysctl}    the host's tools, addresses, kernel parameters
+//! state                        the saved setup file
+//! firewall/{content, nft, iptables, view}
+//!                              the NAT rules and record in nftables/iptables
+//! cli                          the clap command line around the grammar
+//! setup/{step, plan, current, apply, inventory}
+//!                              `rsvsadm setup ...`
+//! check/{finding, sync, snapshot, local, handshake, nft_rules, gather}
+//!                              `rsvsadm check`
+//! mod.rs (this file)           parse the command line, dispatch
+//! ```
 
-mod addr;
 pub mod check;
-mod check_sync;
 pub mod cli;
 mod error;
-mod exec;
 mod firewall;
-mod inventory;
-mod iptables;
+mod host;
 pub mod model;
-mod nft;
 mod setup;
 mod state;
-mod sysctl;
 
 use std::ffi::OsString;
 
@@ -40,7 +54,7 @@ pub use error::{Error, Result};
 // place, and the atomic writer it shares for the IPVS rules file.
 pub use state::{write_atomic, SAVE_FILE};
 
-use cli::{Cli, SetupCmd, Top};
+use cli::{DirectorCli, DirectorCommand, SetupCmd};
 
 /// Runs `setup ...` or `check ...`; `args` are the words after the program
 /// name. Returns the exit status: 0 success, 1 failure (or `check` found
@@ -63,18 +77,18 @@ pub fn run(prog: &str, args: &[OsString]) -> i32 {
     }
 }
 
-fn parse(prog: &str, args: &[OsString]) -> std::result::Result<Cli, clap::Error> {
+fn parse(prog: &str, args: &[OsString]) -> std::result::Result<DirectorCli, clap::Error> {
     let argv = std::iter::once(OsString::from(prog)).chain(args.iter().cloned());
-    Cli::command()
+    DirectorCli::command()
         .bin_name(prog.to_string())
         .try_get_matches_from(argv)
-        .and_then(|m| Cli::from_arg_matches(&m))
+        .and_then(|m| DirectorCli::from_arg_matches(&m))
 }
 
-fn dispatch(top: &Top) -> Result<i32> {
-    match top {
-        Top::Check(args) => check::run(args),
-        Top::Setup(cmd) => setup_command(cmd).map(|()| 0),
+fn dispatch(command: &DirectorCommand) -> Result<i32> {
+    match command {
+        DirectorCommand::Check(args) => check::run(args),
+        DirectorCommand::Setup(cmd) => setup_command(cmd).map(|()| 0),
     }
 }
 
@@ -83,10 +97,10 @@ fn setup_command(cmd: &SetupCmd) -> Result<()> {
         SetupCmd::Nat(a) => setup::run(&[a.spec.command()], &a.opts, true),
         SetupCmd::Fullnat(a) => setup::run(&[a.spec.command()?], &a.opts, true),
         SetupCmd::Realserver(a) => setup::run(&[a.spec.command()?], &a.opts, false),
-        SetupCmd::Show => inventory::show(),
-        SetupCmd::Clear(a) => inventory::clear(a.dry_run),
-        SetupCmd::Save(a) => inventory::save(&a.file),
-        SetupCmd::Restore(a) => inventory::restore(&a.file, &a.opts),
+        SetupCmd::Show => setup::show(),
+        SetupCmd::Clear(a) => setup::clear(a.dry_run),
+        SetupCmd::Save(a) => setup::save(&a.file),
+        SetupCmd::Restore(a) => setup::restore(&a.file, &a.opts),
     }
 }
 

@@ -4,14 +4,14 @@
 //!
 //! There is no runtime state file: what rsvsadm set up is read back from
 //! the kernel's own objects, in the network namespace they belong to: the
-//! firewall record (`firewall.rs`) and the marked addresses and interfaces
-//! (`addr.rs`).
+//! firewall record (`firewall/content.rs`) and the marked addresses and
+//! interfaces (`host/addr.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::cli::parse_conf_line;
 use super::error::{Error, Result};
+use super::model::grammar::parse_conf_line;
 use super::model::{Setup, SetupCommand};
 
 pub const SAVE_FILE: &str = "/etc/rsvsadm/setup.conf";

@@ -4,7 +4,9 @@
 //!
 //! Every value here is parsed from user input exactly once; the rest of the
 //! code only ever sees these types, so an interface name that reaches a
-//! /proc/sys path or an `ip` command line has already been checked.
+//! /proc/sys path or an `ip` command line has already been checked. The
+//! words that spell a setup command, on the command line and in a file,
+//! are the model's own grammar (`grammar.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -14,6 +16,8 @@ use std::str::FromStr;
 use ipvs::{Family, Protocol};
 
 use super::error::{Error, Result};
+
+pub mod grammar;
 
 /// Longest interface name the kernel accepts (`IFNAMSIZ` - 1).
 pub const IFNAME_MAX: usize = 15;

@@ -16,8 +16,8 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::error::{Error, Result};
 use super::exec;
+use crate::director::error::{Error, Result};
 
 /// Prefix of every interface rsvsadm creates.
 pub const LINK_PREFIX: &str = "rsvs-";
@@ -197,8 +197,10 @@ pub fn add_tunnel(name: &str, ipv6: bool) -> Result<()> {
     exec::run_ok("ip", &["link", "add", name, "type", kind, "external"], None).map(|_| ())
 }
 
-pub fn set_up(name: &str) -> Result<()> {
-    exec::run_ok("ip", &["link", "set", "dev", name, "up"], None).map(|_| ())
+/// `ip link set NAME up` (`up`), or `down`.
+pub fn set_state(name: &str, up: bool) -> Result<()> {
+    let state = if up { "up" } else { "down" };
+    exec::run_ok("ip", &["link", "set", "dev", name, state], None).map(|_| ())
 }
 
 pub fn delete_link(name: &str) -> Result<()> {

@@ -6,30 +6,15 @@ use std::path::Path;
 
 use ipvs::Family;
 
-use super::addr::{self, Address, Link, LINK_PREFIX, TUN4, TUN6};
-use super::cli::ApplyOpts;
-use super::error::{Error, Result};
-use super::firewall::FirewallView;
-use super::iptables;
-use super::model::{IfName, RsMode, Setup, SetupCommand};
-use super::nft;
-use super::setup;
-use super::state;
-use super::sysctl::{ConfDev, Sysctl, PROC_SYS};
-
-/// The setup in place: the director's part from the firewall record, the
-/// real server's from the marked addresses.
-pub fn current_setup(view: &FirewallView, addresses: &[Address]) -> Setup {
-    let mut setup = view.recorded.clone();
-    for a in addresses {
-        if a.is_ours_on_lo() {
-            setup.realservers.insert(a.addr, RsMode::Dr);
-        } else if (a.dev == TUN4 || a.dev == TUN6) && !is_link_local(&a.addr) {
-            setup.realservers.insert(a.addr, RsMode::Tun);
-        }
-    }
-    setup
-}
+use super::apply;
+use super::current::{current_setup, is_link_local};
+use crate::director::cli::ApplyOpts;
+use crate::director::error::{Error, Result};
+use crate::director::firewall::{iptables, nft, FirewallView};
+use crate::director::host::addr::{self, Address, Link, LINK_PREFIX};
+use crate::director::host::sysctl::{ConfDev, Sysctl, PROC_SYS};
+use crate::director::model::{IfName, Setup, SetupCommand};
+use crate::director::state;
 
 /// The kernel parameters rsvsadm sets somewhere, for this host's setup.
 pub fn managed_sysctls(setup: &Setup, links: &[Link]) -> Vec<Sysctl> {
@@ -68,7 +53,7 @@ fn sysctl_lines(list: &[Sysctl], root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Addresses rsvsadm put on `lo` (see `addr.rs` for the marks).
+/// Addresses rsvsadm put on `lo` (see `host/addr.rs` for the marks).
 pub fn our_addresses(addresses: &[Address]) -> Vec<&Address> {
     addresses.iter().filter(|a| a.is_ours_on_lo()).collect()
 }
@@ -174,13 +159,6 @@ fn describe_link(l: &Link, addresses: &[Address]) -> String {
         if addrs.is_empty() { "" } else { ": " },
         addrs.join(" ")
     )
-}
-
-fn is_link_local(a: &IpAddr) -> bool {
-    match a {
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
-        IpAddr::V4(_) => false,
-    }
 }
 
 /// One removal `setup clear` makes.
@@ -360,12 +338,13 @@ pub fn restore(file: &Path, opts: &ApplyOpts) -> Result<()> {
     let director = cmds
         .iter()
         .any(|c| !matches!(c, SetupCommand::Realserver { .. }));
-    setup::run(&cmds, opts, director)
+    apply::run(&cmds, opts, director)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::director::model::RsMode;
 
     fn addr(dev: &str, a: &str, prefix: u8, label: Option<&str>) -> Address {
         Address {

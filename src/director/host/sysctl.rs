@@ -11,8 +11,8 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use super::error::{Error, Result};
-use super::model::IfName;
+use crate::director::error::{Error, Result};
+use crate::director::model::IfName;
 
 /// Where the kernel exposes its parameters.
 pub const PROC_SYS: &str = "/proc/sys";

@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::io::{ErrorKind, Write};
 use std::process::{Command, Stdio};
 
-use super::error::{Error, Result};
+use crate::director::error::{Error, Result};
 
 /// What a finished command printed.
 #[derive(Debug)]

@@ -1,10 +1,11 @@
-//! rsvsadm's nftables table: built as typed JSON (libnftables-json(5)) and
-//! applied in one transaction with `nft -j -f -`.
+//! rsvsadm's nftables table, written as libnftables-json(5) documents
+//! (`serde_json` values built here from the typed [`NatRule`]s and record
+//! items) and applied in one transaction with `nft -j -f -`.
 //!
 //! Layout: a single table `inet rsvsadm` (inet: one table for IPv4 and
 //! IPv6) with
 //! - `setup`: a chain no hook runs, whose rules do nothing (`return`) and
-//!   carry the setup's record in their comments (`firewall.rs`);
+//!   carry the setup's record in their comments (`content.rs`);
 //! - `postrouting`: the base chain of type nat at the srcnat priority with
 //!   the NAT rules, present only when there are some.
 //!
@@ -22,10 +23,10 @@ use std::net::IpAddr;
 use ipvs::{Family, Protocol};
 use serde_json::{json, Value};
 
-use super::error::{Error, Result};
-use super::exec;
-use super::firewall::NatRule;
-use super::model::Cidr;
+use super::content::NatRule;
+use crate::director::error::{Error, Result};
+use crate::director::host::exec;
+use crate::director::model::Cidr;
 
 pub const FAMILY: &str = "inet";
 pub const TABLE: &str = "rsvsadm";
@@ -234,6 +235,31 @@ pub fn batch(content: &Content<'_>, listing: Option<&Value>) -> Option<Value> {
     Some(json!({"nftables": cmds}))
 }
 
+/// The transaction that puts the table back as `before` lists it (None:
+/// there was no table), whatever is in it now: it deletes the table and
+/// adds every listed object again, the table first and the rules last (a
+/// rule may refer to a set listed after it).
+pub fn restore_batch(before: Option<&Value>) -> Value {
+    let mut cmds = vec![
+        json!({"add": {"table": table_ref()}}),
+        json!({"delete": {"table": table_ref()}}),
+    ];
+    let items = before
+        .and_then(|l| l.get("nftables"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let objects = items.iter().filter_map(|item| {
+        let (kind, body) = item.as_object()?.iter().next()?;
+        (kind != "metainfo").then(|| (kind.as_str(), without_handle(body)))
+    });
+    let (rules, others): (Vec<_>, Vec<_>) = objects.partition(|(kind, _)| *kind == "rule");
+    for (kind, body) in others.into_iter().chain(rules) {
+        cmds.push(json!({"add": {kind: body}}));
+    }
+    json!({"nftables": cmds})
+}
+
 /// The chains of a listing, each with its rules in order; handles dropped.
 /// None for anything but chains and rules (a set, a map...).
 fn listed(listing: &Value) -> Option<Vec<(Value, Vec<Value>)>> {
@@ -348,182 +374,5 @@ pub fn apply(batch: &Value) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::director::model::VirtualService;
-
-    fn fullnat(service: &str, laddrs: &[&str]) -> NatRule {
-        let proto = if service.starts_with('[') || service.contains('.') {
-            Protocol::Tcp
-        } else {
-            Protocol::Udp
-        };
-        NatRule::Fullnat {
-            service: VirtualService::parse(proto, service).unwrap(),
-            laddrs: laddrs.iter().map(|a| a.parse().unwrap()).collect(),
-        }
-    }
-
-    #[test]
-    fn fullnat_rule_with_one_address() {
-        let rule = fullnat("203.0.113.10:80", &["198.51.100.1"]);
-        let exprs = serde_json::to_string(&rule_exprs(&rule)).unwrap();
-        assert_eq!(
-            exprs,
-            r#"[{"match":{"left":{"meta":{"key":"l4proto"}},"op":"==","right":"tcp"}},{"match":{"left":{"ct":{"dir":"original","key":"ip daddr"}},"op":"==","right":"203.0.113.10"}},{"match":{"left":{"ct":{"dir":"original","key":"proto-dst"}},"op":"==","right":80}},{"snat":{"addr":"198.51.100.1","family":"ip"}}]"#
-        );
-    }
-
-    #[test]
-    fn fullnat_rule_with_several_addresses_uses_numgen() {
-        let rule = fullnat("[2001:db8::10]:443", &["2001:db8:1::1", "2001:db8:1::2"]);
-        let exprs = rule_exprs(&rule);
-        assert_eq!(exprs[1]["match"]["left"]["ct"]["key"], "ip6 daddr");
-        let snat = &exprs[3]["snat"];
-        assert_eq!(snat["family"], "ip6");
-        assert_eq!(snat["addr"]["map"]["key"]["numgen"]["mod"], 2);
-        assert_eq!(
-            snat["addr"]["map"]["data"]["set"],
-            json!([[0, "2001:db8:1::1"], [1, "2001:db8:1::2"]])
-        );
-    }
-
-    #[test]
-    fn port_zero_matches_every_port() {
-        let rule = fullnat("203.0.113.10:0", &["198.51.100.1"]);
-        let exprs = rule_exprs(&rule);
-        assert_eq!(exprs.len(), 3);
-        assert!(exprs[2].get("snat").is_some());
-    }
-
-    #[test]
-    fn masquerade_rules() {
-        let rule = NatRule::Masquerade("192.0.2.0/24".parse().unwrap());
-        let text = serde_json::to_string(&rule_exprs(&rule)).unwrap();
-        assert_eq!(
-            text,
-            r#"[{"match":{"left":{"payload":{"field":"saddr","protocol":"ip"}},"op":"==","right":{"prefix":{"addr":"192.0.2.0","len":24}}}},{"match":{"left":{"payload":{"field":"daddr","protocol":"ip"}},"op":"!=","right":{"prefix":{"addr":"192.0.2.0","len":24}}}},{"masquerade":null}]"#
-        );
-        let host = NatRule::Masquerade("2001:db8::5/128".parse().unwrap());
-        assert_eq!(rule_exprs(&host)[0]["match"]["right"], "2001:db8::5");
-        let all = NatRule::Masquerade("0.0.0.0/0".parse().unwrap());
-        assert_eq!(rule_exprs(&all)[0]["match"]["right"], "ipv4");
-    }
-
-    fn content<'a>(items: &'a [String], rules: &'a [NatRule]) -> Content<'a> {
-        Content { items, rules }
-    }
-
-    #[test]
-    fn batch_rebuilds_the_whole_table_or_deletes_it() {
-        let rules = vec![NatRule::Masquerade("192.0.2.0/24".parse().unwrap())];
-        let items = vec![
-            "nat".to_string(),
-            "nat --masquerade 192.0.2.0/24".to_string(),
-        ];
-        let b = batch(&content(&items, &rules), None).unwrap();
-        let cmds = b["nftables"].as_array().unwrap();
-        let verbs: Vec<String> = cmds
-            .iter()
-            .map(|c| {
-                let (verb, body) = c.as_object().unwrap().iter().next().unwrap();
-                format!(
-                    "{verb} {}",
-                    body.as_object().unwrap().keys().next().unwrap()
-                )
-            })
-            .collect();
-        assert_eq!(
-            verbs,
-            [
-                "add table",
-                "flush table",
-                "add chain",
-                "add rule",
-                "add rule",
-                "add chain",
-                "add rule"
-            ]
-        );
-        assert_eq!(cmds[3]["add"]["rule"]["comment"], "nat");
-        assert_eq!(cmds[3]["add"]["rule"]["expr"], json!([{"return": null}]));
-        assert_eq!(cmds[6]["add"]["rule"]["comment"], "masquerade 192.0.2.0/24");
-        let listing = listing(&items, &rules);
-        assert_eq!(
-            batch(&content(&[], &[]), Some(&listing)).unwrap(),
-            json!({"nftables": [{"delete": {"table": {"family": "inet", "name": "rsvsadm"}}}]})
-        );
-        assert_eq!(batch(&content(&[], &[]), None), None);
-        // The NAT chain goes when its last rule does.
-        let b = batch(&content(&items[..1], &[]), Some(&listing)).unwrap();
-        assert_eq!(
-            b["nftables"].as_array().unwrap().last().unwrap(),
-            &json!({"delete": {"chain": {"family": "inet", "table": "rsvsadm", "name": "postrouting"}}})
-        );
-    }
-
-    /// What nft 1.0.6 prints for a table written by [`batch`]: the table,
-    /// the chains, then the rules.
-    fn listing(items: &[String], rules: &[NatRule]) -> Value {
-        let mut out = vec![
-            json!({"metainfo": {"version": "1.0.6", "json_schema_version": 1}}),
-            json!({"table": {"family": "inet", "name": "rsvsadm", "handle": 4}}),
-        ];
-        let chains = content(items, rules).chains();
-        for (i, (chain, _)) in chains.iter().enumerate() {
-            let mut chain = chain.clone();
-            chain["handle"] = json!(i + 1);
-            out.push(json!({ "chain": chain }));
-        }
-        for (i, rule) in chains.iter().flat_map(|(_, r)| r).enumerate() {
-            let mut rule = rule.clone();
-            rule["handle"] = json!(i + 10);
-            out.push(json!({ "rule": rule }));
-        }
-        json!({ "nftables": out })
-    }
-
-    #[test]
-    fn listing_comparison_and_record() {
-        let rules = vec![
-            fullnat("203.0.113.10:80", &["198.51.100.1", "198.51.100.2"]),
-            NatRule::Masquerade("192.0.2.0/24".parse().unwrap()),
-        ];
-        let items = vec![
-            "nat".to_string(),
-            "fullnat -t 203.0.113.10:80 --laddr 198.51.100.1".into(),
-        ];
-        let l = listing(&items, &rules);
-        assert!(listing_matches(&l, &content(&items, &rules)));
-        assert!(!listing_matches(&l, &content(&items, &rules[..1])));
-        assert!(!listing_matches(&l, &content(&items[..1], &rules)));
-        assert!(!listing_matches(
-            &listing(&items, &rules[1..]),
-            &content(&items, &rules)
-        ));
-        assert_eq!(record_items_in(&l), items);
-        let mut extra = l.clone();
-        extra["nftables"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"set": {"name": "x"}}));
-        assert!(!listing_matches(&extra, &content(&items, &rules)));
-        assert!(!listing_matches(&json!({}), &content(&items, &rules)));
-    }
-
-    #[test]
-    fn finds_our_table_among_others() {
-        let tables = json!({"nftables": [
-            {"metainfo": {}},
-            {"table": {"family": "ip", "name": "rsvsadm", "handle": 1}},
-            {"table": {"family": "inet", "name": "filter", "handle": 2}},
-        ]});
-        assert!(!tables_include_ours(&tables));
-        let mut with = tables.clone();
-        with["nftables"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"table": {"family": "inet", "name": "rsvsadm", "handle": 3}}));
-        assert!(tables_include_ours(&with));
-    }
-}
+#[path = "nft_tests.rs"]
+mod tests;
