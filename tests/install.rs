@@ -1,6 +1,8 @@
 //! install.sh: everything lands where it should, under a staging root
 //! (`--destdir`, as packagers use it), with the installation's paths in the
 //! units; the units pass `systemd-analyze verify` where it is available.
+//! pkg/build-deb: the Debian package holds those files in Debian's places,
+//! declares what replaces ipvsadm, and lintian finds no error in it.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -165,10 +167,131 @@ fn installed_units_pass_systemd_analyze_verify() {
         .output();
     match out {
         Ok(out) => {
+            // Only rsvsadm's units are judged: verify also loads their
+            // dependencies, and a host may have unrelated noisy units.
             let msgs = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success() && msgs.is_empty(), "{msgs}");
+            let ours: Vec<&str> = msgs.lines().filter(|l| l.contains("rsvsadm")).collect();
+            assert!(ours.is_empty(), "{}", ours.join("\n"));
         }
         Err(e) => eprintln!("systemd-analyze not run ({e}): units not verified"),
     }
     fs::remove_dir_all(&root).unwrap();
+}
+
+/// Runs pkg/build-deb into `out`; the .deb's path.
+fn build_deb(out: &Path) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = Command::new(repo.join("pkg/build-deb"))
+        .args(["--bin", env!("CARGO_BIN_EXE_rsvsadm"), "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "pkg/build-deb: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&run.stdout).trim())
+}
+
+/// `dpkg-deb ARGS DEB`'s standard output.
+fn dpkg_deb(args: &[&str], deb: &Path) -> String {
+    let out = Command::new("dpkg-deb")
+        .args(args)
+        .arg(deb)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "dpkg-deb {args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn debian_package_replaces_ipvsadm() {
+    if Command::new("dpkg-deb").arg("--version").output().is_err() {
+        eprintln!("dpkg-deb not found: the Debian package is not built here");
+        return;
+    }
+    let out = scratch("deb");
+    let deb = build_deb(&out);
+    // "path" or "path -> target" per entry, without the leading "."
+    let listing: Vec<String> = dpkg_deb(&["--contents"], &deb)
+        .lines()
+        .filter_map(|l| l.split_once(" ./").map(|(_, p)| format!("/{p}")))
+        .collect();
+    for want in [
+        "/usr/sbin/rsvsadm",
+        "/sbin/ipvsadm -> /usr/sbin/rsvsadm",
+        "/sbin/ipvsadm-save -> /usr/sbin/rsvsadm",
+        "/sbin/ipvsadm-restore -> /usr/sbin/rsvsadm",
+        "/usr/share/man/man8/rsvsadm.8.gz",
+        "/usr/share/man/man8/ipvsadm.8.gz -> rsvsadm.8.gz",
+        "/usr/share/man/man8/ipvsadm-save.8.gz -> rsvsadm.8.gz",
+        "/usr/share/man/man8/ipvsadm-restore.8.gz -> rsvsadm.8.gz",
+        "/usr/share/bash-completion/completions/rsvsadm",
+        "/usr/share/zsh/site-functions/_rsvsadm",
+        "/usr/share/fish/vendor_completions.d/rsvsadm.fish",
+        "/usr/share/doc/rsvsadm/json.md",
+        "/usr/share/doc/rsvsadm/copyright",
+        "/usr/share/doc/rsvsadm/changelog.gz",
+        "/lib/systemd/system/rsvsadm.service",
+        "/lib/systemd/system/rsvsadm-setup.service",
+        "/etc/default/rsvsadm",
+    ] {
+        assert!(
+            listing.iter().any(|l| l == want),
+            "no {want} in {listing:#?}"
+        );
+    }
+    let control = dpkg_deb(&["--field"], &deb);
+    for field in [
+        "Provides: ipvsadm",
+        "Conflicts: ipvsadm",
+        "Replaces: ipvsadm",
+        "Section: admin",
+    ] {
+        assert!(
+            control.lines().any(|l| l == field),
+            "no {field:?} in\n{control}"
+        );
+    }
+    let depends = control
+        .lines()
+        .find_map(|l| l.strip_prefix("Depends: "))
+        .unwrap_or_default();
+    for dep in ["libc6 (>= ", "iproute2", "nftables | iptables"] {
+        assert!(depends.contains(dep), "no {dep:?} in Depends: {depends}");
+    }
+    let info = out.join("info");
+    let run = Command::new("dpkg-deb")
+        .arg("--control")
+        .arg(&deb)
+        .arg(&info)
+        .status()
+        .unwrap();
+    assert!(run.success());
+    assert_eq!(
+        fs::read_to_string(info.join("conffiles")).unwrap(),
+        "/etc/default/rsvsadm\n"
+    );
+    for script in ["preinst", "postinst", "prerm", "postrm"] {
+        assert_eq!(mode(&info.join(script)), 0o755, "{script}");
+    }
+    lintian_finds_no_error(&deb);
+    fs::remove_dir_all(&out).unwrap();
+}
+
+/// lintian's errors and warnings on the package: none (its informational
+/// tags are listed in README's Install section).
+fn lintian_finds_no_error(deb: &Path) {
+    match Command::new("lintian").arg(deb).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let bad: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with("E: ") || l.starts_with("W: "))
+                .collect();
+            assert!(bad.is_empty() && out.status.success(), "lintian:\n{text}");
+        }
+        Err(e) => eprintln!("lintian not run ({e}): netns-tests/install-deps installs it"),
+    }
 }
