@@ -14,6 +14,8 @@ lab_kernel() {
   # ip_vs_twos only exists from 6.5 on: required when the kernel has it.
   if grep -qx ip_vs_twos "${LAB_JOBDIR:-/run/lab}/modules.wanted" 2>/dev/null; then
     [[ -d /sys/module/ip_vs_twos ]] || missing+=(ip_vs_twos)
+  else
+    note "kernel $(uname -r) has no ip_vs_twos (new in 6.5): the twos cases check that both tools refuse it alike"
   fi
   check_eq "every ip_vs scheduler, pe_sip and ftp module is loaded" "" "${missing[*]}"
   missing=()

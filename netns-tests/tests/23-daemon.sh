@@ -47,20 +47,15 @@ EOF
 # by rsvsadm listens on them (ss -uln shows the bound group:port).
 mkns_docnet dm
 in_ns dm "$RSVSADM" --start-daemon backup --mcast-group 239.1.2.3 --mcast-port 8849
-listening=""
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  listening=$(in_ns dm ss -Hnlu 'sport = :8849')
-  [[ -n $listening ]] && break
-  sleep 0.2
-done
+# listens_on PORT: the namespace has a UDP socket bound to PORT.
+listens_on() { [[ -n $(in_ns dm ss -Hnlu "sport = :$1") ]]; }
+wait_for 30 listens_on 8849 || true
+listening=$(in_ns dm ss -Hnlu 'sport = :8849')
 check_eq "backup started by rsvsadm listens on 239.1.2.3:8849" \
   "239.1.2.3%eth0:8849" "$(awk '{ print $4 }' <<<"$listening")"
 in_ns dm "$RSVSADM" --stop-daemon backup
 in_ns dm "$RSVSADM" --start-daemon backup --mcast-group ff02::1234 --mcast-port 9000
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  listening=$(in_ns dm ss -Hnlu 'sport = :9000')
-  [[ -n $listening ]] && break
-  sleep 0.2
-done
+wait_for 30 listens_on 9000 || true
+listening=$(in_ns dm ss -Hnlu 'sport = :9000')
 check_eq "backup started by rsvsadm listens on [ff02::1234]:9000" \
   "[ff02::1234]%eth0:9000" "$(awk '{ print $4 }' <<<"$listening")"

@@ -94,8 +94,13 @@ answers=$(in_ns cl python3 -S -c "$CLIENT")
 check_eq "NAT traffic reached both real servers (one when persistent)" \
   $'198.51.100.10 80 2\n2001:db8:100::10 80 2\n198.51.100.10 8080 1' "$answers"
 
-# The kernel folds its per-CPU counters into what it reports every 2 s.
-sleep 2.5
+# The kernel folds its per-CPU counters into what it reports every 2 s:
+# wait until they show the six IPv4 connections to port 80.
+folded() {
+  in_ns dir "$IPVSADM" -Ln --stats --exact -t 198.51.100.10:80 |
+    awk '$2 == "198.51.100.10:80" { found = 1; exit !($3 >= 6) } END { if (!found) exit 1 }'
+}
+wait_for 30 folded || true
 
 # The expire column (MM:SS) ticks every second: blanked in both outputs.
 COMPAT_SED='s/^(.{4})[0-9]{2,}:[0-9]{2} +/\1MM:SS  /'

@@ -48,19 +48,22 @@ print(sent)
 '
 head -c $((64 << 20)) /dev/zero >"$NT_STATE/blob"
 spawn rs python3 -S -c "$SINK" 192.0.2.11 "$NT_STATE/sink.ready"
-for _ in $(seq 100); do
-  [[ -e $NT_STATE/sink.ready ]] && break
-  sleep 0.1
-done
+wait_for 60 test -e "$NT_STATE/sink.ready" || true
 total=$(((1 << 32) + (32 << 20)))
 check_eq "streamed 4 GiB + 32 MiB through the NAT service" "$total" \
   "$(in_ns dir python3 -S -c "$SOURCE" 198.51.100.10 "$total" "$NT_STATE/blob")"
 rm -f "$NT_STATE/blob"
-# The kernel folds its per-CPU counters into what it reports every 2 s.
-sleep 2.5
-
 # InBytes of the service and of its server (the 4th number on their rows).
-inbytes=$(in_ns dir "$RSVSADM" -Ln --stats --exact | awk '/198.51.100.10:9000|192.0.2.11:9000/ { print $6 }')
+service_inbytes() { in_ns dir "$RSVSADM" -Ln --stats --exact | awk '/198.51.100.10:9000|192.0.2.11:9000/ { print $6 }'; }
+# The kernel folds its per-CPU counters into what it reports every 2 s:
+# wait until both rows show the whole stream.
+both_past_2_32() {
+  local n past=0
+  for n in $(service_inbytes); do ((n < 1 << 32)) || past=$((past + 1)); done
+  ((past == 2))
+}
+wait_for 30 both_past_2_32 || true
+inbytes=$(service_inbytes)
 past=0
 for n in $inbytes; do
   if ((n > 1 << 32)); then

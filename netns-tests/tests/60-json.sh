@@ -76,17 +76,17 @@ counted() {
 # returns once the counters show them (the first datagrams also wait for
 # ARP and ND).
 traffic() {
-  local i before
+  local before
   before=$(counted)
   in_ns c bash -c '
     for i in 1 2 3 4 5 6; do echo "datagram $i" >/dev/udp/198.51.100.254/53; done
     for i in 1 2 3; do echo "datagram $i" >/dev/udp/2001:db8:1::fffe/53; done
     for i in 1 2; do echo "datagram $i" >/dev/udp/198.51.100.254/4000; done'
-  for ((i = 0; i < 40; i++)); do
-    (($(counted) >= before + 11)) && return
-    sleep 0.2
-  done
+  wait_for 60 counted_reaches $((before + 11)) || true
 }
+
+# counted_reaches N: the kernel has counted at least N packets (counted).
+counted_reaches() { (($(counted) >= $1)); }
 
 in_ns j bash -e <<'EOF'
 ipvsadm -A -u 198.51.100.254:53 -s rr

@@ -86,10 +86,8 @@ check_eq "ipvsadm-save --netns" "$(in_ns a ipvsadm-save -n)" "$("$ipvsadm_save" 
 # shellcheck disable=SC2016 # the inner shell expands $i
 in_ns c bash -c 'for i in 1 2 3; do echo "datagram $i" >/dev/udp/198.51.100.254/53; done'
 # Until IPVS has them (the first wait for ARP).
-for ((i = 0; i < 100; i++)); do
-  (($(in_ns a ipvsadm -Lnc | wc -l) >= 2 + 3)) && break
-  sleep 0.1
-done
+conn_lines_reach() { (($(in_ns a ipvsadm -Lnc | wc -l) >= $1)); }
+wait_for 60 conn_lines_reach $((2 + 3)) || true
 # Expiry ticks: the first two columns' minutes:seconds are left out.
 conns() { tail -n +3 | awk '{ print $1, $3, $4, $5, $6 }'; }
 NS_CONNS=$(in_ns a ipvsadm -Lnc | conns)

@@ -25,7 +25,7 @@ SYNCID=51
 # at most ~15 s in (the wait for the synced entry, bounded by SYNC_WAIT, and
 # 2 s more), so the stream is still running then, synced or not.
 LINES=300
-SYNC_WAIT=10
+SYNC_WAIT=30
 # A stream that receives nothing for this long has stalled (a connection the
 # backup doesn't know is dropped or reset there).
 STALL=15
@@ -36,17 +36,6 @@ now() { printf '%s' "$EPOCHREALTIME"; }
 
 # in_ns_quiet NS CMD...: in_ns with output and failure ignored.
 in_ns_quiet() { in_ns "$@" >/dev/null 2>&1 || true; }
-
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds; fails
-# after SECONDS.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
 
 # The streaming server on the real servers: after one request line, sends
 # LINES lines "NAME SEQ", one every INTERVAL seconds on a fixed schedule,
@@ -194,7 +183,7 @@ stream_server() {
   local ready=$NT_STATE/stream-$1.ready
   spawn "$1" python3 -S -c "$STREAM_SERVER_PY" "$1" "$2" 8080 "$LINES" 0.1 "$ready" \
     2>"$NT_STATE/stream-$1.log"
-  wait_for 20 test -e "$ready" || {
+  wait_for 60 test -e "$ready" || {
     cat "$NT_STATE/stream-$1.log" >&2
     return 1
   }
@@ -295,7 +284,7 @@ failover() {
   fi
   keepalived_start d1 MASTER 150
   keepalived_start d2 BACKUP 100
-  if wait_for 30 has_vip d1 && wait_for 10 has_gateway d1; then
+  if wait_for 60 has_vip d1 && wait_for 30 has_gateway d1; then
     ok "keepalived: d1 holds the VIP and the gateway"
   else
     fail "keepalived: d1 holds the VIP and the gateway" "$(tail -n 30 "$NT_STATE/keepalived-d1/log")"
@@ -321,7 +310,7 @@ failover() {
   spawn client python3 -S -c "$CLIENT_PY" "$VIP" "$LINES" "$STALL" "$portfile" "$failfile" \
     >"$result" 2>"$NT_STATE/client.log"
   local client=$SPAWNED port
-  if ! wait_for 20 test -s "$portfile"; then
+  if ! wait_for 60 test -s "$portfile"; then
     fail "the client connects to $VIP:8080" "$(cat "$NT_STATE/client.log")"
     return
   fi
@@ -358,7 +347,7 @@ EOF
   t_fail=$(now)
   printf '%s\n' "$t_fail" >"$failfile"
   local took
-  if wait_for 30 has_vip d2 && wait_for 10 has_gateway d2; then
+  if wait_for 60 has_vip d2 && wait_for 30 has_gateway d2; then
     took=$(awk -v a="$t_fail" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
     ok "keepalived: d2 took the VIP and the gateway over (seen ${took} s after the failure)"
   else
