@@ -13,7 +13,7 @@
 #         sysctl_ns NS KEY=VALUE... | spawn NS CMD... |
 #         http_server NS ADDR PORT NAME | on_exit CMD...
 # Waiting: wait_for SECONDS CMD... (poll until CMD succeeds, say what timed out)
-# Scenarios: seed000_network (lvs_nat.sh's client, director, LAN, 2 servers)
+# Scenarios: lvs_nat_network (lvs_nat.sh's client, director, LAN, 2 servers)
 # Compatibility with ipvsadm: compat NS ARGS... | compat_apply NAME [FILE|-] |
 #         compat_each NS [FILE|-] | compat_settled NS ARGS...
 #
@@ -338,12 +338,12 @@ wait_for() {
   return 1
 }
 
-# seed000_network: lvs_nat.sh's network (seed 000) with documentation
-# addresses, the real servers answering with their seed names:
+# lvs_nat_network: lvs_nat.sh's network (an LVS-NAT director) with documentation
+# addresses, the real servers answering with their names:
 #   client 203.0.113.111 --- eth1 203.0.113.200 (the VIP) [director] eth0
 #   198.51.100.108 --- LAN --- RS1 198.51.100.107, RS2 198.51.100.110
 #   (their default gateway: the director). Namespaces: cl dir lan rs1 rs2.
-seed000_network() {
+lvs_nat_network() {
   mkns cl dir lan rs1 rs2
   link cl eth1 203.0.113.111/24 dir eth1 203.0.113.200/24
   bridge lan br0

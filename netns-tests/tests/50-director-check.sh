@@ -11,7 +11,7 @@ ADM=${LAB_IPVS_TOOL:-$RSVSADM}
 
 # lvs_nat.sh's LVS-NAT network (lib.sh), configured as lvs_nat.sh would.
 build() {
-  seed000_network
+  lvs_nat_network
   in_ns dir "$RSVSADM" setup nat --masquerade 198.51.100.0/24 --interface eth0 --interface eth1 >/dev/null
   in_ns dir "$ADM" -A -t 203.0.113.200:80 -s wrr
   in_ns dir "$ADM" -a -t 203.0.113.200:80 -r 198.51.100.107:80 -m -w 2
@@ -121,7 +121,7 @@ EOF
   in_ns dir nft delete table ip handmade
   silent "check is silent again once every mistake is undone"
 
-  # Seed 002: a real server whose default gateway is not the director.
+  # SYN_RECV from a wrong gateway: a real server whose default gateway is not the director.
   # rs1 does not forward: rs2's replies die there.
   route rs2 replace default via 198.51.100.107
   for ((i = 0; i < 6; i++)); do

@@ -34,7 +34,7 @@ has_text() {
 # lvs_nat.sh's network (lib.sh), plus a client-side
 # server and an unrelated nft table.
 build_lvs_nat() {
-  seed000_network
+  lvs_nat_network
   # A server on the client side, to see where the real servers' own
   # requests come from.
   http_server cl 203.0.113.111 8000 client-side

@@ -3,7 +3,7 @@
 # run the way systemd runs them: their EnvironmentFile= and Exec*= lines are
 # read from the installed unit files and executed in a test namespace with a
 # clean environment (systemd isn't PID 1 in the lab).
-#  - seed 002: the first start, without a rules file, succeeds (the stock
+#  - a first boot: the first start, without a rules file, succeeds (the stock
 #    ipvsadm.service failed there) with an empty table and a notice;
 #  - rules added, stop saves them (atomically, timeouts and thresholds too)
 #    and clears the table, start restores them identically (checked with
@@ -95,7 +95,7 @@ for u in "$UNIT" "$SETUP_UNIT"; do
 done
 has_text "the unit runs the installed binary" "ExecStart=/usr/sbin/rsvsadm service start" "$(<"$UNIT")"
 
-# --- Seed 002: the first start has no rules file ------------------------------
+# --- A first boot: the first start has no rules file -------------------------
 
 mkns_docnet d
 unit_ok "start without a rules file succeeds" d "$UNIT" ExecStartPre ExecStart

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Two NAT directors, connection sync and failover with keepalived (seed 002's
-# master and backup directors): both configured by rsvsadm with the same
+# Two NAT directors, connection sync and failover with keepalived (a master
+# and a backup director): both configured by rsvsadm with the same
 # service, each running a master AND a backup sync daemon started by rsvsadm
 # (so either can be the active one), keepalived's VRRP moving the VIP and the
 # real servers' gateway. A long-lived TCP stream through the VIP must survive
