@@ -5,8 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 
 use ipvs::conn::{ConnError, ConnReader, CONN_PROC_FILE};
-use ipvs::{Destination, Ipvs, Service};
-use nix::errno::Errno;
+use ipvs::{Ipvs, Service, VirtualService};
 
 use super::{kernel_failure, Failure, Op, Outcome, EXIT_LIST};
 use crate::cli::{ListFormat, ListRequest, ListTarget};
@@ -81,36 +80,24 @@ fn list_all(
     let info = ipvs.info().map_err(|e| list_failed(&e))?;
     // ipvsadm prints the header before it asks for the services.
     format::write_version_header(out, &info).map_err(write_failed)?;
-    let services = sorted_services(ipvs, opts.sort)?;
+    let table = read_table(ipvs, opts.sort)?;
     format::write_list_titles(out, opts).map_err(write_failed)?;
-    for svc in &services {
-        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
-            format::write_service(out, svc, &dests, opts, resolver).map_err(write_failed)?;
-        }
+    for entry in &table {
+        format::write_service(out, &entry.service, &entry.destinations, opts, resolver)
+            .map_err(write_failed)?;
     }
     Ok(())
 }
 
-/// The destinations of a service from the listing's service dump, or
-/// `None` if another process has deleted it since: the listing leaves it
-/// out (as one taken a moment later would) rather than fail half-way.
-pub(super) fn destinations_if_still_there(
-    ipvs: &mut Ipvs,
-    svc: &Service,
-) -> Result<Option<Vec<Destination>>, Failure> {
-    match ipvs.destinations(&svc.key) {
-        Ok(dests) => Ok(Some(dests)),
-        Err(ipvs::Error::Kernel(errno)) if errno == Errno::ESRCH as i32 => Ok(None),
-        Err(e) => Err(list_failed(&e)),
-    }
-}
-
-pub(super) fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
-    let mut services = ipvs.services().map_err(|e| list_failed(&e))?;
+/// The whole table ([`Ipvs::table`]: a service another process deletes
+/// while it is read is left out, as a listing taken a moment later would
+/// leave it out), services in ipvsadm's order if `sort`.
+pub(super) fn read_table(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<VirtualService>, Failure> {
+    let mut table = ipvs.table().map_err(|e| list_failed(&e))?;
     if sort {
-        format::sort_services(&mut services);
+        format::sort_table(&mut table);
     }
-    Ok(services)
+    Ok(table)
 }
 
 fn write_one(
@@ -128,11 +115,15 @@ fn write_one(
 pub fn save(ipvs: &mut Ipvs, numeric: bool) -> Outcome {
     let resolver = resolver(numeric);
     let mut out = stdout();
-    for svc in &sorted_services(ipvs, true)? {
-        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
-            format::write_save_service(&mut out, svc, &dests, numeric, resolver.as_ref())
-                .map_err(write_failed)?;
-        }
+    for entry in &read_table(ipvs, true)? {
+        format::write_save_service(
+            &mut out,
+            &entry.service,
+            &entry.destinations,
+            numeric,
+            resolver.as_ref(),
+        )
+        .map_err(write_failed)?;
     }
     out.flush().map_err(write_failed)
 }

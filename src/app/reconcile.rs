@@ -21,7 +21,7 @@
 //!   SET_DEST replace every setting, the forwarding method included).
 //! - [`drain`] gives the weight-0 edits that let the destinations about to
 //!   be removed finish their connections first.
-//! - Each [`Step`] carries its undo, built from the objects as the kernel
+//! - Each [`SyncStep`] carries its undo, built from the objects as the kernel
 //!   had them before the run; [`rollback`] of the applied steps is their
 //!   undos in reverse order.
 
@@ -29,18 +29,11 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::net::IpAddr;
 
-use ipvs::{Change, Destination, Service, ServiceFlags, ServiceKey};
+use ipvs::{Change, Destination, Service, ServiceFlags, ServiceKey, VirtualService};
 use nix::errno::Errno;
 
 use super::errors::Op;
 use crate::cli::{Command, RestoreLine};
-
-/// A service and its destinations, as the kernel lists them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub service: Service,
-    pub dests: Vec<Destination>,
-}
 
 /// A value of the desired table and the rules line that last set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +62,7 @@ pub enum ReplayError {
 
 /// One change of a sync run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub struct SyncStep {
     pub change: Change,
     /// The rules line that asks for it; `None` for a removal (the object
     /// is only in the kernel's table).
@@ -81,12 +74,12 @@ pub struct Step {
 /// The ordered changes of a sync run: first those that add and edit,
 /// then those that remove (between the two, destinations may drain).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    pub build: Vec<Step>,
-    pub remove: Vec<Step>,
+pub struct SyncPlan {
+    pub build: Vec<SyncStep>,
+    pub remove: Vec<SyncStep>,
 }
 
-impl Plan {
+impl SyncPlan {
     pub fn is_empty(&self) -> bool {
         self.build.is_empty() && self.remove.is_empty()
     }
@@ -268,9 +261,10 @@ fn same_dest(want: &Destination, have: &Destination) -> bool {
 }
 
 /// The changes that turn `current` (the kernel's table) into `desired`.
-pub fn plan(desired: &[DesiredEntry], current: &[Entry]) -> Plan {
-    let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
-    let mut plan = Plan::default();
+pub fn plan(desired: &[DesiredEntry], current: &[VirtualService]) -> SyncPlan {
+    let by_key: HashMap<ServiceKey, &VirtualService> =
+        current.iter().map(|e| (e.service.key, e)).collect();
+    let mut plan = SyncPlan::default();
     let mut dest_steps = Vec::new();
     for want in desired {
         let key = want.service.value.key;
@@ -283,7 +277,7 @@ pub fn plan(desired: &[DesiredEntry], current: &[Entry]) -> Plan {
             Some(_) => {}
         }
         let have_dests: HashMap<DestKey, &Destination> = have
-            .map(|e| e.dests.iter().map(|d| (dest_key(d), d)).collect())
+            .map(|e| e.destinations.iter().map(|d| (dest_key(d), d)).collect())
             .unwrap_or_default();
         for dest in &want.dests {
             match have_dests.get(&dest_key(&dest.value)) {
@@ -295,7 +289,7 @@ pub fn plan(desired: &[DesiredEntry], current: &[Entry]) -> Plan {
         if let Some(have) = have {
             let wanted: HashSet<DestKey> = want.dests.iter().map(|d| dest_key(&d.value)).collect();
             plan.remove.extend(
-                have.dests
+                have.destinations
                     .iter()
                     .filter(|d| !wanted.contains(&dest_key(d)))
                     .map(|d| delete_dest(&key, d)),
@@ -313,16 +307,16 @@ pub fn plan(desired: &[DesiredEntry], current: &[Entry]) -> Plan {
     plan
 }
 
-fn add_service(want: &Ruled<Service>) -> Step {
-    Step {
+fn add_service(want: &Ruled<Service>) -> SyncStep {
+    SyncStep {
         change: Change::AddService(want.value.clone()),
         line: Some(want.line),
         undo: vec![Change::DeleteService(want.value.key)],
     }
 }
 
-fn edit_service(want: &Ruled<Service>, have: &Service) -> Step {
-    Step {
+fn edit_service(want: &Ruled<Service>, have: &Service) -> SyncStep {
+    SyncStep {
         change: Change::EditService(want.value.clone()),
         line: Some(want.line),
         undo: vec![Change::EditService(sendable(have))],
@@ -330,36 +324,40 @@ fn edit_service(want: &Ruled<Service>, have: &Service) -> Step {
 }
 
 /// Deleting a service takes its destinations with it; the undo adds both.
-fn delete_service(have: &Entry) -> Step {
+fn delete_service(have: &VirtualService) -> SyncStep {
     let key = have.service.key;
     let mut undo = vec![Change::AddService(sendable(&have.service))];
-    undo.extend(have.dests.iter().map(|d| Change::AddDest(key, d.clone())));
-    Step {
+    undo.extend(
+        have.destinations
+            .iter()
+            .map(|d| Change::AddDest(key, d.clone())),
+    );
+    SyncStep {
         change: Change::DeleteService(key),
         line: None,
         undo,
     }
 }
 
-fn add_dest(key: &ServiceKey, want: &Ruled<Destination>) -> Step {
+fn add_dest(key: &ServiceKey, want: &Ruled<Destination>) -> SyncStep {
     let d = &want.value;
-    Step {
+    SyncStep {
         change: Change::AddDest(*key, d.clone()),
         line: Some(want.line),
         undo: vec![Change::DeleteDest(*key, d.addr, d.port)],
     }
 }
 
-fn edit_dest(key: &ServiceKey, want: &Ruled<Destination>, have: &Destination) -> Step {
-    Step {
+fn edit_dest(key: &ServiceKey, want: &Ruled<Destination>, have: &Destination) -> SyncStep {
+    SyncStep {
         change: Change::EditDest(*key, want.value.clone()),
         line: Some(want.line),
         undo: vec![Change::EditDest(*key, have.clone())],
     }
 }
 
-fn delete_dest(key: &ServiceKey, have: &Destination) -> Step {
-    Step {
+fn delete_dest(key: &ServiceKey, have: &Destination) -> SyncStep {
+    SyncStep {
         change: Change::DeleteDest(*key, have.addr, have.port),
         line: None,
         undo: vec![Change::AddDest(*key, have.clone())],
@@ -368,9 +366,13 @@ fn delete_dest(key: &ServiceKey, have: &Destination) -> Step {
 
 /// The destinations the removal steps take away (those of removed
 /// services too), as the kernel has them.
-pub fn removed_dests(plan: &Plan, current: &[Entry]) -> Vec<(ServiceKey, Destination)> {
-    let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
-    let dests_of = |key: &ServiceKey| by_key.get(key).into_iter().flat_map(|e| &e.dests);
+pub fn removed_dests(
+    plan: &SyncPlan,
+    current: &[VirtualService],
+) -> Vec<(ServiceKey, Destination)> {
+    let by_key: HashMap<ServiceKey, &VirtualService> =
+        current.iter().map(|e| (e.service.key, e)).collect();
+    let dests_of = |key: &ServiceKey| by_key.get(key).into_iter().flat_map(|e| &e.destinations);
     let mut out = Vec::new();
     for step in &plan.remove {
         match &step.change {
@@ -389,14 +391,14 @@ pub fn removed_dests(plan: &Plan, current: &[Entry]) -> Vec<(ServiceKey, Destina
 /// Weight 0 for each destination about to be removed that still takes
 /// new connections: the scheduler then sends it none, and the ones it has
 /// can finish before it goes.
-pub fn drain(removed: &[(ServiceKey, Destination)]) -> Vec<Step> {
+pub fn drain(removed: &[(ServiceKey, Destination)]) -> Vec<SyncStep> {
     removed
         .iter()
         .filter(|(_, d)| d.weight != 0)
         .map(|(key, d)| {
             let mut drained = d.clone();
             drained.weight = 0;
-            Step {
+            SyncStep {
                 change: Change::EditDest(*key, drained),
                 line: None,
                 undo: vec![Change::EditDest(*key, d.clone())],
@@ -407,7 +409,7 @@ pub fn drain(removed: &[(ServiceKey, Destination)]) -> Vec<Step> {
 
 /// What undoes `applied` (in the order they were applied): their undos,
 /// last step first.
-pub fn rollback<'a>(applied: impl DoubleEndedIterator<Item = &'a Step>) -> Vec<Change> {
+pub fn rollback<'a>(applied: impl DoubleEndedIterator<Item = &'a SyncStep>) -> Vec<Change> {
     applied
         .rev()
         .flat_map(|step| step.undo.iter().cloned())
@@ -464,7 +466,7 @@ mod tests {
 
     /// The kernel's view of a table: as listed, with the HASHED flag and
     /// counters the kernel adds.
-    fn kernel(entries: Vec<(Service, Vec<Destination>)>) -> Vec<Entry> {
+    fn kernel(entries: Vec<(Service, Vec<Destination>)>) -> Vec<VirtualService> {
         entries
             .into_iter()
             .map(|(mut service, dests)| {
@@ -477,7 +479,10 @@ mod tests {
                         d
                     })
                     .collect();
-                Entry { service, dests }
+                VirtualService {
+                    service,
+                    destinations: dests,
+                }
             })
             .collect()
     }
@@ -485,15 +490,15 @@ mod tests {
     /// Applies changes to a model of the kernel's table, as the kernel
     /// would (panicking where the kernel would refuse), to check that a
     /// plan and its rollback reach the tables they promise.
-    fn run(table: &mut Vec<Entry>, changes: &[Change]) {
+    fn run(table: &mut Vec<VirtualService>, changes: &[Change]) {
         for change in changes {
             match change {
                 Change::AddService(s) => {
                     assert!(table.iter().all(|e| e.service.key != s.key), "EEXIST");
                     assert_eq!(s.flags.0 & ServiceFlags::HASHED, 0, "sent HASHED");
-                    table.push(Entry {
+                    table.push(VirtualService {
                         service: s.clone(),
-                        dests: vec![],
+                        destinations: vec![],
                     });
                 }
                 Change::EditService(s) => {
@@ -508,29 +513,29 @@ mod tests {
                 Change::AddDest(k, d) => {
                     let e = table.iter_mut().find(|e| e.service.key == *k).unwrap();
                     assert!(e
-                        .dests
+                        .destinations
                         .iter()
                         .position(|x| dest_key(x) == dest_key(d))
                         .is_none());
-                    e.dests.push(d.clone());
+                    e.destinations.push(d.clone());
                 }
                 Change::EditDest(k, d) => {
                     let e = table.iter_mut().find(|e| e.service.key == *k).unwrap();
                     let i = e
-                        .dests
+                        .destinations
                         .iter()
                         .position(|x| dest_key(x) == dest_key(d))
                         .unwrap();
-                    e.dests[i] = d.clone();
+                    e.destinations[i] = d.clone();
                 }
                 Change::DeleteDest(k, addr, port) => {
                     let e = table.iter_mut().find(|e| e.service.key == *k).unwrap();
                     let i = e
-                        .dests
+                        .destinations
                         .iter()
                         .position(|x| dest_key(x) == (*addr, *port))
                         .unwrap();
-                    e.dests.remove(i);
+                    e.destinations.remove(i);
                 }
                 other => panic!("not a table change: {other:?}"),
             }
@@ -538,13 +543,13 @@ mod tests {
     }
 
     /// Settings only, in a canonical order: what "the same table" means.
-    fn settings(table: &[Entry]) -> Vec<(String, Vec<String>)> {
+    fn settings(table: &[VirtualService]) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = table
             .iter()
             .map(|e| {
                 let s = sendable(&e.service);
                 let mut dests: Vec<String> = e
-                    .dests
+                    .destinations
                     .iter()
                     .map(|d| {
                         let mut d = d.clone();
@@ -560,7 +565,7 @@ mod tests {
         out
     }
 
-    fn changes(steps: &[Step]) -> Vec<Change> {
+    fn changes(steps: &[SyncStep]) -> Vec<Change> {
         steps.iter().map(|s| s.change.clone()).collect()
     }
 
@@ -753,18 +758,18 @@ mod tests {
         let desired = desired_table(&rules).unwrap();
         let p = plan(&desired, &before);
         let drained = drain(&removed_dests(&p, &before));
-        let steps: Vec<&Step> = p.build.iter().chain(&drained).chain(&p.remove).collect();
+        let steps: Vec<&SyncStep> = p.build.iter().chain(&drained).chain(&p.remove).collect();
 
         let mut table = before.clone();
         run(
             &mut table,
             &steps.iter().map(|s| s.change.clone()).collect::<Vec<_>>(),
         );
-        let after: Vec<Entry> = desired
+        let after: Vec<VirtualService> = desired
             .iter()
-            .map(|e| Entry {
+            .map(|e| VirtualService {
                 service: e.service.value.clone(),
-                dests: e.dests.iter().map(|d| d.value.clone()).collect(),
+                destinations: e.dests.iter().map(|d| d.value.clone()).collect(),
             })
             .collect();
         assert_eq!(settings(&table), settings(&after));

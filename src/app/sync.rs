@@ -14,11 +14,9 @@ use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ipvs::{Change, Destination, Error, Ipvs, ServiceKey};
-use nix::errno::Errno;
+use ipvs::{Change, Destination, Error, Ipvs, KernelError, ServiceKey};
 
-use super::list::destinations_if_still_there;
-use super::reconcile::{self, Entry, Plan, ReplayError, Step};
+use super::reconcile::{self, ReplayError, SyncPlan, SyncStep};
 use super::restore::{read_stdin, Lines};
 use super::{kernel_failure, kernel_message, Failure, Op, Outcome, EXIT_KERNEL};
 use crate::cli::{self, ParseOptions, SyncOptions};
@@ -35,7 +33,10 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
     let prog = cli::program_name(argv0);
     let texts = Lines::new(&input);
     let desired = reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
-    let current = read_table(ipvs)?;
+    // A service another process deletes meanwhile is not in it.
+    let current = ipvs
+        .table()
+        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
     let plan = reconcile::plan(&desired, &current);
     let removed = match options.drain {
         Some(_) => reconcile::removed_dests(&plan, &current),
@@ -59,21 +60,6 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
         run.apply(&plan.remove)
     });
     result.map_err(|refusal| run.roll_back(refusal))
-}
-
-/// The table as the kernel has it now (without a service another process
-/// deleted while it was read).
-fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
-    let services = ipvs
-        .services()
-        .map_err(|e| kernel_failure(Op::Get, &e, EXIT_KERNEL))?;
-    let mut table = Vec::with_capacity(services.len());
-    for service in services {
-        if let Some(dests) = destinations_if_still_there(ipvs, &service)? {
-            table.push(Entry { service, dests });
-        }
-    }
-    Ok(table)
 }
 
 /// A rules line the kernel would refuse (or that is not a table rule),
@@ -106,8 +92,8 @@ fn rule(change: &Change) -> String {
 
 /// `--dry-run`: the changes in the order they would be made.
 fn print_plan(
-    plan: &Plan,
-    drain: &[Step],
+    plan: &SyncPlan,
+    drain: &[SyncStep],
     removed: &[(ServiceKey, Destination)],
     drain_seconds: Option<u32>,
 ) -> Outcome {
@@ -134,7 +120,7 @@ fn print_plan(
 /// Why a run stopped: the kernel refused a step, or the socket failed
 /// (then which changes were made is not known beyond those acked).
 enum Refusal<'p> {
-    Step(&'p Step, i32),
+    SyncStep(&'p SyncStep, KernelError),
     Socket(Error),
 }
 
@@ -144,14 +130,14 @@ struct Run<'i, 'p> {
     prog: &'i str,
     /// The rules' lines as written, for messages.
     texts: Lines<'i>,
-    done: Vec<&'p Step>,
+    done: Vec<&'p SyncStep>,
 }
 
 impl<'p> Run<'_, 'p> {
     /// Applies `steps` pipelined. The kernel goes on after a refused
     /// request, so every step it took is recorded (for the rollback)
     /// and the first one it refused is returned.
-    fn apply(&mut self, steps: &'p [Step]) -> Result<(), Refusal<'p>> {
+    fn apply(&mut self, steps: &'p [SyncStep]) -> Result<(), Refusal<'p>> {
         let mut first_refused = None;
         let done = &mut self.done;
         self.ipvs
@@ -165,7 +151,7 @@ impl<'p> Run<'_, 'p> {
             })
             .map_err(Refusal::Socket)?;
         match first_refused {
-            Some((step, errno)) => Err(Refusal::Step(step, errno)),
+            Some((step, errno)) => Err(Refusal::SyncStep(step, errno)),
             None => Ok(()),
         }
     }
@@ -200,7 +186,7 @@ impl<'p> Run<'_, 'p> {
     /// Undoes every step taken, reports why, and gives the failure.
     fn roll_back(&mut self, refusal: Refusal<'p>) -> Failure {
         let mut report = match &refusal {
-            Refusal::Step(step, errno) => self.refused(step, *errno),
+            Refusal::SyncStep(step, errno) => self.refused(step, *errno),
             Refusal::Socket(e) => format!("{}: -R --sync: {e}\n", self.prog),
         };
         let undo = reconcile::rollback(self.done.iter().copied());
@@ -229,7 +215,10 @@ impl<'p> Run<'_, 'p> {
                 for (i, errno) in failed {
                     let change = &undo[i];
                     report.push_str(&rule(change));
-                    report.push_str(&format!("  {}\n", kernel_message(Op::of(change), errno)));
+                    report.push_str(&format!(
+                        "  {}\n",
+                        kernel_message(Op::of(change), errno.errno())
+                    ));
                 }
             }
             Err(e) => report.push_str(&format!(
@@ -243,7 +232,7 @@ impl<'p> Run<'_, 'p> {
 
     /// A refused step as `-R` reports a refused line; a removal has no
     /// line, so its rule is shown.
-    fn refused(&self, step: &Step, errno: i32) -> String {
+    fn refused(&self, step: &SyncStep, errno: KernelError) -> String {
         let reason = kernel_failure(Op::of(&step.change), &Error::Kernel(errno), EXIT_KERNEL);
         let (place, text) = match step.line {
             Some(line) => (format!("-R line {line}"), self.texts.text(line)),
@@ -267,7 +256,7 @@ fn active_left(ipvs: &mut Ipvs, removed: &[(ServiceKey, Destination)]) -> Result
     for (key, gone) in by_service {
         let now = match ipvs.destinations(&key) {
             Ok(dests) => dests,
-            Err(Error::Kernel(errno)) if errno == Errno::ESRCH as i32 => continue,
+            Err(e) if e.is_no_such_service() => continue,
             Err(e) => return Err(e),
         };
         left += now

@@ -17,10 +17,8 @@
 //! families). A connection with persistence-engine data ends with the engine
 //! name and its data (`sip <call-id>`).
 //!
-//! ipvsadm reads the tokens with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s
-//! %s")`, so this parser splits on blanks the same way and ignores anything
-//! after the eleventh token. Unlike ipvsadm (which prints garbage for such
-//! lines), a malformed line is an error.
+//! Tokens are split on blanks and anything after the eleventh is ignored
+//! (as ipvsadm reads them); a malformed line is an error.
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -29,7 +27,7 @@ use std::str::FromStr;
 
 use crate::types::Protocol;
 
-/// The file ipvsadm reads for `-L -c`.
+/// The connection table of the calling thread's network namespace.
 pub const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";
 
 /// One connection (or persistence template) of the kernel's table.
@@ -38,11 +36,17 @@ pub struct ConnEntry {
     /// Protocol as the kernel names it: "TCP", "UDP", "SCTP", and for
     /// persistence templates or other protocols whatever it prints ("IP").
     pub protocol: String,
+    /// The client's address.
     pub client_addr: IpAddr,
+    /// The client's port.
     pub client_port: u16,
+    /// The virtual service's address.
     pub virtual_addr: IpAddr,
+    /// The virtual service's port.
     pub virtual_port: u16,
+    /// The real server's address.
     pub dest_addr: IpAddr,
+    /// The real server's port.
     pub dest_port: u16,
     /// Connection state name ("ESTABLISHED", "SYN_RECV", "UDP", "NONE", ...).
     pub state: String,
@@ -91,6 +95,7 @@ impl std::error::Error for ConnLineError {}
 /// Errors reading the connection table.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
+    /// Reading failed.
     #[error("{0}")]
     Io(#[from] io::Error),
     /// The input is empty: not even the title line (ipvsadm: "unexpected
@@ -100,7 +105,9 @@ pub enum ConnError {
     /// Line `line` (1-based, counting the title) is malformed.
     #[error("line {line}: {source}")]
     Line {
+        /// The line number.
         line: usize,
+        /// What is wrong with it.
         #[source]
         source: ConnLineError,
     },
