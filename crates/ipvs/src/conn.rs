@@ -18,7 +18,7 @@
 //! name and its data (`sip <call-id>`).
 //!
 //! Tokens are split on blanks and anything after the eleventh is ignored
-//! (as ipvsadm reads them); a malformed line is an error.
+//! (as the kernel's own tools read them); a malformed line is an error.
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -54,13 +54,13 @@ pub struct ConnEntry {
     pub expires: u32,
     /// Persistence engine name, when the entry carries engine data.
     pub pe_name: Option<String>,
-    /// The engine's data (first blank-separated word, as ipvsadm reads it).
+    /// The engine's data (its first blank-separated word).
     pub pe_data: Option<String>,
 }
 
 impl ConnEntry {
     /// The protocol as a typed value, when it is one IPVS services use
-    /// (exact, case-sensitive names, as ipvsadm compares them).
+    /// (exact, case-sensitive names).
     pub fn protocol_kind(&self) -> Option<Protocol> {
         match self.protocol.as_str() {
             "TCP" => Some(Protocol::Tcp),
@@ -98,7 +98,7 @@ pub enum ConnError {
     /// Reading failed.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// The input is empty: not even the title line (ipvsadm: "unexpected
+    /// The input is empty: not even the title line ("unexpected
     /// input from /proc/net/ip_vs_conn").
     #[error("no title line")]
     MissingTitle,
@@ -120,7 +120,7 @@ fn bad(field: &'static str, token: &str) -> ConnLineError {
     }
 }
 
-/// Address as ipvsadm accepts it: IPv6 text, dotted IPv4, else hex IPv4.
+/// An address: IPv6 text, dotted IPv4, else hex IPv4 (the kernel's).
 fn parse_addr(field: &'static str, token: &str) -> Result<IpAddr, ConnLineError> {
     if let Ok(a) = Ipv6Addr::from_str(token) {
         return Ok(IpAddr::V6(a));

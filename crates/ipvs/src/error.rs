@@ -69,7 +69,7 @@ impl Error {
 /// A request the kernel refused, with the errno it gave.
 ///
 /// IPVS answers with a handful of errnos whose meaning depends on the
-/// request (ipvsadm words them per command); the helpers name the common
+/// request; the helpers name the common
 /// ones.
 ///
 /// ```

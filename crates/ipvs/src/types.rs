@@ -236,13 +236,14 @@ impl Service {
 /// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ForwardMethod {
-    /// NAT (`-m`).
+    /// NAT (masquerading): the director rewrites the destination address.
     Masq,
     /// The director itself is the real server.
     Local,
-    /// IP tunnelling (`-i`).
+    /// IP tunnelling: packets are encapsulated to the real server.
     Tunnel,
-    /// Direct routing (`-g`).
+    /// Direct routing ("gatewaying"): the frame goes to the real server
+    /// unchanged, on the same link.
     Route,
     /// Bypass (never configured by tools; listed if the kernel reports it).
     Bypass,

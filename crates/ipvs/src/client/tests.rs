@@ -187,3 +187,20 @@ fn settings_round_trip_through_the_fake_kernel() {
     assert_eq!(ipvs.daemons().unwrap(), [daemon]);
     assert_eq!(ipvs.info().unwrap().version_triple(), (1, 2, 1));
 }
+
+#[test]
+fn a_handle_opens_in_the_namespace_its_file_names() {
+    // The test's own namespace. Entering it needs CAP_SYS_ADMIN, and the
+    // host may have no IPVS: the thread enters and opens, or says which.
+    match Ipvs::connect_in_netns("/proc/self/ns/net") {
+        Ok(_) | Err(Error::NoIpvs) => {}
+        Err(Error::Io(e)) if e.raw_os_error() == Some(libc::EPERM) => {}
+        Err(e) => panic!("{e:?}"),
+    }
+    let missing = Ipvs::connect_in_netns("/run/netns/ipvs-test-no-such-namespace");
+    assert!(
+        matches!(&missing, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound),
+        "{:?}",
+        missing.err()
+    );
+}

@@ -151,7 +151,8 @@ pub(crate) fn attrs(svc: &Service) -> Vec<SvcAttr> {
         attrs.push(SvcAttr::PeName(pe.clone()));
     }
     attrs.extend([
-        // The whole flag word is sent, as libipvs does: -E replaces it.
+        // The whole flag word is sent, as libipvs does: an edit replaces
+        // every flag.
         SvcAttr::Flags {
             flags: svc.flags.0,
             mask: u32::MAX,
