@@ -70,7 +70,10 @@ pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
     out.flush().map_err(write_failed)
 }
 
-/// The whole table: header, titles, every service with its destinations.
+/// The whole table: header, titles, every service with its destinations,
+/// one service at a time (a service another process deletes while the
+/// table is read is left out, as a listing a moment later would leave it
+/// out: [`Ipvs::with_destinations`]).
 fn list_all(
     ipvs: &mut Ipvs,
     out: &mut impl Write,
@@ -80,18 +83,27 @@ fn list_all(
     let info = ipvs.info().map_err(|e| list_failed(&e))?;
     // ipvsadm prints the header before it asks for the services.
     format::write_version_header(out, &info).map_err(write_failed)?;
-    let table = read_table(ipvs, opts.sort)?;
+    let services = sorted_services(ipvs, opts.sort)?;
     format::write_list_titles(out, opts).map_err(write_failed)?;
-    for entry in &table {
-        format::write_service(out, &entry.service, &entry.destinations, opts, resolver)
-            .map_err(write_failed)?;
+    for svc in services {
+        if let Some(entry) = ipvs.with_destinations(svc).map_err(|e| list_failed(&e))? {
+            format::write_service(out, &entry.service, &entry.destinations, opts, resolver)
+                .map_err(write_failed)?;
+        }
     }
     Ok(())
 }
 
-/// The whole table ([`Ipvs::table`]: a service another process deletes
-/// while it is read is left out, as a listing taken a moment later would
-/// leave it out), services in ipvsadm's order if `sort`.
+fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
+    let mut services = ipvs.services().map_err(|e| list_failed(&e))?;
+    if sort {
+        format::sort_services(&mut services);
+    }
+    Ok(services)
+}
+
+/// The whole table ([`Ipvs::table`]), services in ipvsadm's order if
+/// `sort`.
 pub(super) fn read_table(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<VirtualService>, Failure> {
     let mut table = ipvs.table().map_err(|e| list_failed(&e))?;
     if sort {
@@ -111,19 +123,21 @@ fn write_one(
     format::write_service(out, svc, &dests, opts, resolver).map_err(write_failed)
 }
 
-/// `-S`: the table as rules `-R` reads back.
+/// `-S`: the table as rules `-R` reads back, one service at a time.
 pub fn save(ipvs: &mut Ipvs, numeric: bool) -> Outcome {
     let resolver = resolver(numeric);
     let mut out = stdout();
-    for entry in &read_table(ipvs, true)? {
-        format::write_save_service(
-            &mut out,
-            &entry.service,
-            &entry.destinations,
-            numeric,
-            resolver.as_ref(),
-        )
-        .map_err(write_failed)?;
+    for svc in sorted_services(ipvs, true)? {
+        if let Some(entry) = ipvs.with_destinations(svc).map_err(|e| list_failed(&e))? {
+            format::write_save_service(
+                &mut out,
+                &entry.service,
+                &entry.destinations,
+                numeric,
+                resolver.as_ref(),
+            )
+            .map_err(write_failed)?;
+        }
     }
     out.flush().map_err(write_failed)
 }

@@ -205,41 +205,41 @@ impl Ipvs {
     }
 
     /// The whole table: every service with its destinations, services in
-    /// the kernel's order.
-    ///
-    /// The services are dumped first, then each one's destinations. A
-    /// service another process deletes in between is left out, as a
-    /// reading a moment later would leave it out, rather than failing the
-    /// whole read or showing it with no destinations: the kernel answers a
-    /// destination dump for a service it no longer has with an empty dump,
-    /// so an empty answer is checked with a GET_SERVICE (`ESRCH`: gone).
+    /// the kernel's order ([`Ipvs::services`], then
+    /// [`Ipvs::with_destinations`] of each: a service another process
+    /// deletes meanwhile is left out).
     pub fn table(&mut self) -> Result<Vec<VirtualService>> {
         let services = self.services()?;
         let mut table = Vec::with_capacity(services.len());
         for service in services {
-            if let Some(destinations) = self.destinations_if_present(&service.key)? {
-                table.push(VirtualService {
-                    service,
-                    destinations,
-                });
-            }
+            table.extend(self.with_destinations(service)?);
         }
         Ok(table)
     }
 
-    /// The destinations of a service, `None` if the service is gone.
-    fn destinations_if_present(&mut self, key: &ServiceKey) -> Result<Option<Vec<Destination>>> {
+    /// A service of [`Ipvs::services`] with its destinations, or `None` if
+    /// another process has deleted it since: a reading a moment later
+    /// would leave it out, so this does, rather than fail or show it with
+    /// no destinations. (The kernel answers a destination dump for a
+    /// service it no longer has with an empty dump, so an empty answer is
+    /// checked with a GET_SERVICE; `ESRCH`: gone.) For a table read one
+    /// service at a time, in an order of the caller's, in constant memory.
+    pub fn with_destinations(&mut self, service: Service) -> Result<Option<VirtualService>> {
         let gone = |e: &Error| e.is_no_such_service();
-        match self.destinations(key) {
-            Ok(dests) if !dests.is_empty() => Ok(Some(dests)),
-            Ok(none) => match self.service(key) {
-                Ok(_) => Ok(Some(none)),
-                Err(e) if gone(&e) => Ok(None),
-                Err(e) => Err(e),
+        let destinations = match self.destinations(&service.key) {
+            Ok(dests) if !dests.is_empty() => dests,
+            Ok(none) => match self.service(&service.key) {
+                Ok(_) => none,
+                Err(e) if gone(&e) => return Ok(None),
+                Err(e) => return Err(e),
             },
-            Err(e) if gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+            Err(e) if gone(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(VirtualService {
+            service,
+            destinations,
+        }))
     }
 
     /// The TCP, TCP FIN and UDP connection timeouts.
