@@ -13,14 +13,9 @@
 //!   with 2^32 added to those counters shows rsvsadm reading them whole,
 //!   where ipvsadm would print the captured numbers unchanged.
 
-use ipvs::decode;
-use ipvs::message::IpvsMessage;
+use ipvs::testing::decode;
 use ipvs::{Destination, Family, Info, Service};
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_generic::GenlMessage;
 use rsvsadm::format::{self, ListKind, ListOptions, NumericResolver};
-
-type Msg = NetlinkMessage<GenlMessage<IpvsMessage>>;
 
 const DATAGRAMS: &str = include_str!("data/stats64/datagrams.hex");
 const IPVSADM_EXACT: &str = include_str!("data/stats64/ipvsadm-stats-exact.txt");
@@ -39,36 +34,18 @@ fn unhex(line: &str) -> Vec<u8> {
         .collect()
 }
 
-/// The captured IPVS datagrams (the controller's reply left out).
+/// The captured datagrams, the controller's reply included.
 fn datagrams() -> Vec<Vec<u8>> {
     DATAGRAMS
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(unhex)
-        .filter(|d| u16::from_ne_bytes([d[4], d[5]]) != GENL_ID_CTRL)
         .collect()
 }
 
-/// Every IPVS message of a datagram, in order.
-fn messages(datagram: &[u8]) -> Vec<Msg> {
-    let mut out = Vec::new();
-    decode::datagram(datagram, |msg: Msg| {
-        out.push(msg);
-        Ok(())
-    })
-    .expect("a datagram the kernel sent decodes");
-    out
-}
-
-fn payload(msg: &Msg) -> Option<&IpvsMessage> {
-    match &msg.payload {
-        NetlinkPayload::InnerMessage(genl) => Some(&genl.payload),
-        _ => None,
-    }
-}
-
 /// The table the datagrams describe: GET_INFO, then the service and its
-/// destinations, each dump read once (the client dumped them twice).
+/// destinations, each dump read once (the client dumped them twice), all
+/// read by the client's own readers.
 struct Table {
     info: Info,
     service: Service,
@@ -76,16 +53,17 @@ struct Table {
 }
 
 fn table(datagrams: &[Vec<u8>]) -> Table {
-    let mut replies = Vec::new();
-    let (mut services, mut dests) = (Vec::new(), Vec::new());
-    for msg in datagrams.iter().flat_map(|d| messages(d)) {
-        let Some(reply) = payload(&msg) else { continue };
-        if let Some(s) = decode::service(reply).expect("service") {
+    let (mut info, mut family_id, mut services, mut dests) = (None, None, Vec::new(), Vec::new());
+    for datagram in datagrams {
+        let decoded = decode(datagram, Family::Inet).expect("a datagram the kernel sent decodes");
+        info = info.or(decoded.info);
+        family_id = family_id.or(decoded.family_id);
+        for s in decoded.services {
             if !services.iter().any(|x: &Service| x.key == s.key) {
                 services.push(s);
             }
         }
-        if let Some(d) = decode::destination(reply, Family::Inet).expect("destination") {
+        for d in decoded.destinations {
             if !dests
                 .iter()
                 .any(|x: &Destination| (x.addr, x.port) == (d.addr, d.port))
@@ -93,11 +71,14 @@ fn table(datagrams: &[Vec<u8>]) -> Table {
                 dests.push(d);
             }
         }
-        replies.push(reply.clone());
     }
     assert_eq!(services.len(), 1, "the capture has one service");
+    assert!(
+        family_id.is_some(),
+        "the controller's reply gives the family id"
+    );
     Table {
-        info: decode::info(&replies).expect("GET_INFO reply"),
+        info: info.expect("GET_INFO reply"),
         service: services.remove(0),
         dests,
     }
@@ -157,10 +138,11 @@ fn bump_dest_stats64(mut datagram: Vec<u8>, kinds: &[u16], add: u64) -> Vec<u8> 
     let mut msg = 0;
     while msg + NLMSG_HDRLEN <= datagram.len() {
         let len = u32::from_ne_bytes(datagram[msg..msg + 4].try_into().unwrap()) as usize;
+        let family = u16::from_ne_bytes([datagram[msg + 4], datagram[msg + 5]]);
         let attrs = msg + NLMSG_HDRLEN + GENL_HDRLEN;
         let mut counters = Vec::new();
         for (kind, dest) in nlas(&datagram[attrs.min(msg + len)..msg + len]) {
-            if kind != CMD_ATTR_DEST {
+            if kind != CMD_ATTR_DEST || family == GENL_ID_CTRL {
                 continue;
             }
             let dest = attrs + dest.start..attrs + dest.end;

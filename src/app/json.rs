@@ -3,15 +3,12 @@
 
 use std::io::Write;
 
-use ipvs::Ipvs;
+use ipvs::{Ipvs, VirtualService};
 
-use super::list::{
-    conn_failed, destinations_if_still_there, list_failed, open_connections, sorted_services,
-    stdout, write_failed,
-};
-use super::{Failure, Outcome};
+use super::list::{conn_failed, list_failed, open_connections, read_table, stdout, write_failed};
+use super::Outcome;
 use crate::cli::{ListRequest, ListTarget};
-use crate::format::json::{self, ConnDocument, ServiceEntry};
+use crate::format::json::{self, ConnDocument};
 use crate::format::sort_destinations;
 
 /// `-L --json` in all its forms. Addresses are always numeric and counters
@@ -22,14 +19,20 @@ pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
     let doc = match &request.target {
         ListTarget::All => {
             let info = ipvs.info().map_err(|e| list_failed(&e))?;
-            let services = sorted_services(ipvs, sort)?;
-            let entries = with_destinations(ipvs, services, sort)?;
+            let entries = entries(read_table(ipvs, sort)?, sort);
             json::table_document(&info, &entries)
         }
         ListTarget::Service(key) => {
             let info = ipvs.info().map_err(|e| list_failed(&e))?;
-            let svc = ipvs.service(key).map_err(|e| list_failed(&e))?;
-            let entries = with_destinations(ipvs, vec![svc], sort)?;
+            let service = ipvs.service(key).map_err(|e| list_failed(&e))?;
+            let destinations = ipvs.destinations(key).map_err(|e| list_failed(&e))?;
+            let entries = entries(
+                vec![VirtualService {
+                    service,
+                    destinations,
+                }],
+                sort,
+            );
             json::table_document(&info, &entries)
         }
         ListTarget::Timeouts => {
@@ -44,24 +47,14 @@ pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
     out.flush().map_err(write_failed)
 }
 
-/// Each service with its destinations (sorted if `sort`).
-pub(super) fn with_destinations(
-    ipvs: &mut Ipvs,
-    services: Vec<ipvs::Service>,
-    sort: bool,
-) -> Result<Vec<ServiceEntry>, Failure> {
-    let mut entries = Vec::with_capacity(services.len());
-    // A service deleted by another process since the service dump is left
-    // out, as in the text listing.
-    for svc in services {
-        if let Some(mut dests) = destinations_if_still_there(ipvs, &svc)? {
-            if sort {
-                sort_destinations(&mut dests);
-            }
-            entries.push((svc, dests));
+/// The table with its destinations in ipvsadm's order if `sort`.
+fn entries(mut table: Vec<VirtualService>, sort: bool) -> Vec<VirtualService> {
+    if sort {
+        for entry in &mut table {
+            sort_destinations(&mut entry.destinations);
         }
     }
-    Ok(entries)
+    table
 }
 
 /// `-L -c --json`, streamed entry by entry.

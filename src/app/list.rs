@@ -5,8 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 
 use ipvs::conn::{ConnError, ConnReader, CONN_PROC_FILE};
-use ipvs::{Destination, Ipvs, Service};
-use nix::errno::Errno;
+use ipvs::{Ipvs, Service, VirtualService};
 
 use super::{kernel_failure, Failure, KernelOp, Outcome, EXIT_LIST};
 use crate::cli::{ListFormat, ListRequest, ListTarget};
@@ -71,7 +70,10 @@ pub fn list(ipvs: &mut Ipvs, request: &ListRequest) -> Outcome {
     out.flush().map_err(write_failed)
 }
 
-/// The whole table: header, titles, every service with its destinations.
+/// The whole table: header, titles, every service with its destinations,
+/// one service at a time (a service another process deletes while the
+/// table is read is left out, as a listing a moment later would leave it
+/// out: [`Ipvs::with_destinations`]).
 fn list_all(
     ipvs: &mut Ipvs,
     out: &mut impl Write,
@@ -83,34 +85,31 @@ fn list_all(
     format::write_version_header(out, &info).map_err(write_failed)?;
     let services = sorted_services(ipvs, opts.sort)?;
     format::write_list_titles(out, opts).map_err(write_failed)?;
-    for svc in &services {
-        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
-            format::write_service(out, svc, &dests, opts, resolver).map_err(write_failed)?;
+    for svc in services {
+        if let Some(entry) = ipvs.with_destinations(svc).map_err(|e| list_failed(&e))? {
+            format::write_service(out, &entry.service, &entry.destinations, opts, resolver)
+                .map_err(write_failed)?;
         }
     }
     Ok(())
 }
 
-/// The destinations of a service from the listing's service dump, or
-/// `None` if another process has deleted it since: the listing leaves it
-/// out (as one taken a moment later would) rather than fail half-way.
-pub(super) fn destinations_if_still_there(
-    ipvs: &mut Ipvs,
-    svc: &Service,
-) -> Result<Option<Vec<Destination>>, Failure> {
-    match ipvs.destinations(&svc.key) {
-        Ok(dests) => Ok(Some(dests)),
-        Err(ipvs::Error::Kernel(errno)) if errno == Errno::ESRCH as i32 => Ok(None),
-        Err(e) => Err(list_failed(&e)),
-    }
-}
-
-pub(super) fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
+fn sorted_services(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<Service>, Failure> {
     let mut services = ipvs.services().map_err(|e| list_failed(&e))?;
     if sort {
         format::sort_services(&mut services);
     }
     Ok(services)
+}
+
+/// The whole table ([`Ipvs::table`]), services in ipvsadm's order if
+/// `sort`.
+pub(super) fn read_table(ipvs: &mut Ipvs, sort: bool) -> Result<Vec<VirtualService>, Failure> {
+    let mut table = ipvs.table().map_err(|e| list_failed(&e))?;
+    if sort {
+        format::sort_table(&mut table);
+    }
+    Ok(table)
 }
 
 fn write_one(
@@ -124,14 +123,20 @@ fn write_one(
     format::write_service(out, svc, &dests, opts, resolver).map_err(write_failed)
 }
 
-/// `-S`: the table as rules `-R` reads back.
+/// `-S`: the table as rules `-R` reads back, one service at a time.
 pub fn save(ipvs: &mut Ipvs, numeric: bool) -> Outcome {
     let resolver = resolver(numeric);
     let mut out = stdout();
-    for svc in &sorted_services(ipvs, true)? {
-        if let Some(dests) = destinations_if_still_there(ipvs, svc)? {
-            format::write_save_service(&mut out, svc, &dests, numeric, resolver.as_ref())
-                .map_err(write_failed)?;
+    for svc in sorted_services(ipvs, true)? {
+        if let Some(entry) = ipvs.with_destinations(svc).map_err(|e| list_failed(&e))? {
+            format::write_save_service(
+                &mut out,
+                &entry.service,
+                &entry.destinations,
+                numeric,
+                resolver.as_ref(),
+            )
+            .map_err(write_failed)?;
         }
     }
     out.flush().map_err(write_failed)

@@ -10,12 +10,11 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use super::json::with_destinations;
-use super::list::{sorted_services, stdout, write_failed};
+use super::list::{read_table, stdout, write_failed};
 use super::{connect, Failure, Outcome};
 use crate::cli;
 use crate::director;
-use crate::format::{write_metrics, MetricsFormat};
+use crate::format::{self, write_metrics, MetricsFormat};
 
 /// A file that cannot be written fails as a listing does.
 const EXIT_FILE: i32 = 1;
@@ -75,8 +74,10 @@ fn metrics(prog: &str, args: &MetricsArgs) -> Outcome {
         MetricsFormat::Prometheus
     };
     let mut ipvs = connect()?;
-    let services = sorted_services(&mut ipvs, true)?;
-    let table = with_destinations(&mut ipvs, services, true)?;
+    let mut table = read_table(&mut ipvs, true)?;
+    for entry in &mut table {
+        format::sort_destinations(&mut entry.destinations);
+    }
     let mut text = Vec::new();
     write_metrics(&mut text, &table, format).map_err(write_failed)?;
     match &args.textfile {

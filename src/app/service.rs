@@ -2,7 +2,7 @@
 //!
 //! The distributions' ipvsadm.service does its work in shell
 //! (`ipvsadm-restore < /etc/sysconfig/ipvsadm`) and fails at boot when that
-//! file does not exist yet (seed 002). Here the units only call rsvsadm,
+//! file does not exist yet. Here the units only call rsvsadm,
 //! and every decision is made below, testable without systemd:
 //!
 //! - `service start`: the IPVS table becomes what the rules file says (a
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use ipvs::{Change, Ipvs};
+use ipvs::{Change, Ipvs, VirtualService};
 
 use super::restore::{restore_rules, Source};
 use super::{apply, connect, list, Failure, Outcome};
@@ -220,17 +220,20 @@ fn saved_rules(ipvs: &mut Ipvs) -> Result<String, Failure> {
     let mut out = Vec::from(RULES_HEADER);
     // Writing into a Vec cannot fail.
     let _ = writeln!(out, "--set {} {} {}", t.tcp, t.tcp_fin, t.udp);
-    for svc in list::sorted_services(ipvs, true)? {
-        let mut dests = ipvs
-            .destinations(&svc.key)
-            .map_err(|e| list::list_failed(&e))?;
-        sort_destinations(&mut dests);
-        let key = svc.key;
+    // A service another process deletes while the table is read is left
+    // out, as a save a moment later would leave it out.
+    for entry in list::read_table(ipvs, true)? {
+        let VirtualService {
+            service,
+            mut destinations,
+        } = entry;
+        sort_destinations(&mut destinations);
+        let key = service.key;
         let mut rule = |change: Change| {
             write_change(&mut out, &change, true, &NumericResolver).map_err(list::write_failed)
         };
-        rule(Change::AddService(svc))?;
-        for d in dests {
+        rule(Change::AddService(service))?;
+        for d in destinations {
             rule(Change::AddDest(key, d))?;
         }
     }
@@ -384,6 +387,48 @@ mod tests {
         assert_eq!(
             setup_args(&["setup", "clear"], None),
             ["setup", "clear"].map(OsString::from)
+        );
+    }
+
+    /// `service stop` saves the table while another process deletes a
+    /// service (the unit's save must not fail at shutdown): the rules
+    /// leave it out, and keep everything else.
+    #[test]
+    fn service_stop_saves_a_table_changing_under_it() {
+        use ipvs::testing::{FakeKernel, FakeRequest};
+        use ipvs::{Destination, Protocol, Service, ServiceKey, VirtualService};
+
+        let key = |last: u8| ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: std::net::IpAddr::from([203, 0, 113, last]),
+            port: 80,
+        };
+        let kernel = FakeKernel::new();
+        kernel.set_table(
+            (1..=3)
+                .map(|i| VirtualService {
+                    service: Service::new(key(i)),
+                    destinations: vec![Destination::new([192, 0, 2, i].into(), 80)],
+                })
+                .collect(),
+        );
+        kernel.before_each_datagram(move |table, request, _| {
+            if *request == FakeRequest::ListDestinations(key(1)) {
+                table.retain(|e| e.service.key != key(2));
+            }
+        });
+        let mut ipvs = kernel.connect().unwrap();
+        let text = saved_rules(&mut ipvs).unwrap_or_else(|f| panic!("{}", f.message));
+        let rules: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            rules,
+            [
+                "--set 900 120 300",
+                "-A -t 203.0.113.1:80 -s wlc",
+                "-a -t 203.0.113.1:80 -r 192.0.2.1:80 -g -w 1",
+                "-A -t 203.0.113.3:80 -s wlc",
+                "-a -t 203.0.113.3:80 -r 192.0.2.3:80 -g -w 1",
+            ]
         );
     }
 

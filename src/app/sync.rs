@@ -23,11 +23,9 @@ use std::net::IpAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ipvs::{Change, Destination, Error, Ipvs, ServiceKey};
-use nix::errno::Errno;
+use ipvs::{Change, Destination, Error, Ipvs, KernelError, ServiceKey, VirtualService};
 
-use super::list::destinations_if_still_there;
-use super::reconcile::{self, DesiredEntry, Entry, Plan, ReplayError, Step};
+use super::reconcile::{self, DesiredEntry, ReplayError, SyncPlan, SyncStep};
 use super::restore::{read_stdin, Lines};
 use super::{kernel_failure, kernel_message, Failure, KernelOp, Outcome, EXIT_KERNEL};
 use crate::cli::parse::Popt;
@@ -46,7 +44,10 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
     let texts = Lines::new(&input);
     let mut desired =
         reconcile::desired_table(&lines).map_err(|e| replay_failure(prog, &texts, &e))?;
-    let current = read_table(ipvs)?;
+    // A service another process deletes meanwhile is not in it.
+    let current = ipvs
+        .table()
+        .map_err(|e| kernel_failure(KernelOp::Get, &e, EXIT_KERNEL))?;
     keep_unset_thresholds(&mut desired, &current, |line| {
         sets_thresholds(texts.bytes(line))
     });
@@ -75,21 +76,6 @@ pub fn sync(argv0: &str, ipvs: &mut Ipvs, options: SyncOptions) -> Outcome {
     result.map_err(|refusal| run.roll_back(refusal))
 }
 
-/// The table as the kernel has it now (without a service another process
-/// deleted while it was read).
-fn read_table(ipvs: &mut Ipvs) -> Result<Vec<Entry>, Failure> {
-    let services = ipvs
-        .services()
-        .map_err(|e| kernel_failure(KernelOp::Get, &e, EXIT_KERNEL))?;
-    let mut table = Vec::with_capacity(services.len());
-    for service in services {
-        if let Some(dests) = destinations_if_still_there(ipvs, &service)? {
-            table.push(Entry { service, dests });
-        }
-    }
-    Ok(table)
-}
-
 /// Whether a rules line gives `-x` or `-y`, found by the tokenizer that
 /// parsed it (so `--u-threshold=5` and `-x5` count). Words that are not
 /// options (`ipvsadm`, which `-R` drops) are skipped; the line has been
@@ -114,16 +100,20 @@ fn sets_thresholds(line: &[u8]) -> bool {
 /// at where the thresholds would otherwise change.
 fn keep_unset_thresholds(
     desired: &mut [DesiredEntry],
-    current: &[Entry],
+    current: &[VirtualService],
     sets: impl Fn(usize) -> bool,
 ) {
-    let by_key: HashMap<ServiceKey, &Entry> = current.iter().map(|e| (e.service.key, e)).collect();
+    let by_key: HashMap<ServiceKey, &VirtualService> =
+        current.iter().map(|e| (e.service.key, e)).collect();
     for want in desired {
         let Some(have) = by_key.get(&want.service.value.key) else {
             continue;
         };
-        let have_dests: HashMap<(IpAddr, u16), &Destination> =
-            have.dests.iter().map(|d| ((d.addr, d.port), d)).collect();
+        let have_dests: HashMap<(IpAddr, u16), &Destination> = have
+            .destinations
+            .iter()
+            .map(|d| ((d.addr, d.port), d))
+            .collect();
         for dest in &mut want.dests {
             let d = &mut dest.value;
             let Some(h) = have_dests.get(&(d.addr, d.port)) else {
@@ -167,8 +157,8 @@ fn rule(change: &Change) -> String {
 
 /// `--dry-run`: the changes in the order they would be made.
 fn print_plan(
-    plan: &Plan,
-    drain: &[Step],
+    plan: &SyncPlan,
+    drain: &[SyncStep],
     removed: &[(ServiceKey, Destination)],
     drain_seconds: Option<u32>,
 ) -> Outcome {
@@ -195,7 +185,7 @@ fn print_plan(
 /// Why a run stopped: the kernel refused a step, or the socket failed
 /// (then which changes were made is not known beyond those acked).
 enum Refusal<'p> {
-    Step(&'p Step, i32),
+    SyncStep(&'p SyncStep, KernelError),
     Socket(Error),
 }
 
@@ -205,14 +195,14 @@ struct Run<'i, 'p> {
     prog: &'i str,
     /// The rules' lines as written, for messages.
     texts: Lines<'i>,
-    done: Vec<&'p Step>,
+    done: Vec<&'p SyncStep>,
 }
 
 impl<'p> Run<'_, 'p> {
     /// Applies `steps` pipelined. The kernel goes on after a refused
     /// request, so every step it took is recorded (for the rollback)
     /// and the first one it refused is returned.
-    fn apply(&mut self, steps: &'p [Step]) -> Result<(), Refusal<'p>> {
+    fn apply(&mut self, steps: &'p [SyncStep]) -> Result<(), Refusal<'p>> {
         let mut first_refused = None;
         let done = &mut self.done;
         self.ipvs
@@ -226,7 +216,7 @@ impl<'p> Run<'_, 'p> {
             })
             .map_err(Refusal::Socket)?;
         match first_refused {
-            Some((step, errno)) => Err(Refusal::Step(step, errno)),
+            Some((step, errno)) => Err(Refusal::SyncStep(step, errno)),
             None => Ok(()),
         }
     }
@@ -261,7 +251,7 @@ impl<'p> Run<'_, 'p> {
     /// Undoes every step taken, reports why, and gives the failure.
     fn roll_back(&mut self, refusal: Refusal<'p>) -> Failure {
         let mut report = match &refusal {
-            Refusal::Step(step, errno) => self.refused(step, *errno),
+            Refusal::SyncStep(step, errno) => self.refused(step, *errno),
             Refusal::Socket(e) => format!("{}: -R --sync: {e}\n", self.prog),
         };
         let undo = reconcile::rollback(self.done.iter().copied());
@@ -292,7 +282,7 @@ impl<'p> Run<'_, 'p> {
                     report.push_str(&rule(change));
                     report.push_str(&format!(
                         "  {}\n",
-                        kernel_message(KernelOp::of(change), errno)
+                        kernel_message(KernelOp::of(change), errno.errno())
                     ));
                 }
             }
@@ -307,7 +297,7 @@ impl<'p> Run<'_, 'p> {
 
     /// A refused step as `-R` reports a refused line; a removal has no
     /// line, so its rule is shown.
-    fn refused(&self, step: &Step, errno: i32) -> String {
+    fn refused(&self, step: &SyncStep, errno: KernelError) -> String {
         let reason = kernel_failure(
             KernelOp::of(&step.change),
             &Error::Kernel(errno),
@@ -335,7 +325,7 @@ fn active_left(ipvs: &mut Ipvs, removed: &[(ServiceKey, Destination)]) -> Result
     for (key, gone) in by_service {
         let now = match ipvs.destinations(&key) {
             Ok(dests) => dests,
-            Err(Error::Kernel(errno)) if errno == Errno::ESRCH as i32 => continue,
+            Err(e) if e.is_no_such_service() => continue,
             Err(e) => return Err(e),
         };
         left += now
@@ -354,16 +344,16 @@ mod tests {
 
     /// The kernel's table: one NAT service with two destinations whose
     /// thresholds another program set.
-    fn kernel_table() -> Vec<Entry> {
+    fn kernel_table() -> Vec<VirtualService> {
         let rules = b"-A -t 192.0.2.1:80 -s wrr\n\
             -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 100 -y 50\n\
             -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 2 -x 7\n";
         let desired = desired(rules);
         desired
             .into_iter()
-            .map(|e| Entry {
+            .map(|e| VirtualService {
                 service: e.service.value,
-                dests: e.dests.into_iter().map(|d| d.value).collect(),
+                destinations: e.dests.into_iter().map(|d| d.value).collect(),
             })
             .collect()
     }

@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 use ipvs::conn::ConnEntry;
 use ipvs::{
     Daemon, Destination, Family, ForwardMethod, Info, Service, ServiceFlags, ServiceKey, Stats,
-    Timeouts, TunnelFlags, TunnelType,
+    Timeouts, TunnelFlags, TunnelType, VirtualService,
 };
 use serde_json::{json, Map, Value};
 
@@ -29,9 +29,6 @@ use super::text::inet_ntop;
 /// added without a new version.
 pub const SCHEMA_VERSION: u64 = 1;
 
-/// A virtual service with its destinations, as listed.
-pub type ServiceEntry = (Service, Vec<Destination>);
-
 fn document(key: &str, value: Value) -> Value {
     let mut doc = Map::new();
     doc.insert("schema_version".into(), json!(SCHEMA_VERSION));
@@ -41,7 +38,7 @@ fn document(key: &str, value: Value) -> Value {
 
 /// `-L --json` and `-L -t|-u|-f ... --json`: the IPVS version and the
 /// services (one, for a single service).
-pub fn table_document(info: &Info, services: &[ServiceEntry]) -> Value {
+pub fn table_document(info: &Info, services: &[VirtualService]) -> Value {
     let (major, minor, patch) = info.version_triple();
     let mut doc = document(
         "ipvs",
@@ -52,7 +49,7 @@ pub fn table_document(info: &Info, services: &[ServiceEntry]) -> Value {
     );
     doc["services"] = services
         .iter()
-        .map(|(svc, dests)| service(svc, dests))
+        .map(|entry| service(&entry.service, &entry.destinations))
         .collect();
     doc
 }

@@ -10,9 +10,9 @@
 
 use std::io::{self, Write};
 
-use ipvs::{Destination, Service, ServiceFlags, ServiceKey, Stats};
+use ipvs::{Destination, Service, ServiceFlags, ServiceKey, Stats, VirtualService};
 
-use super::json::{family_name, forward_name, ServiceEntry};
+use super::json::{family_name, forward_name};
 use super::text::inet_ntop;
 
 /// Which text format to write.
@@ -154,17 +154,21 @@ const INFO_HELP: &str =
 /// Writes the whole exposition of `table`.
 pub fn write_metrics<W: Write + ?Sized>(
     w: &mut W,
-    table: &[ServiceEntry],
+    table: &[VirtualService],
     format: MetricsFormat,
 ) -> io::Result<()> {
     let services: Vec<(&Service, String)> = table
         .iter()
-        .map(|(svc, _)| (svc, service_labels(svc)))
+        .map(|e| (&e.service, service_labels(&e.service)))
         .collect();
     let dests: Vec<(&Destination, String)> = services
         .iter()
         .zip(table)
-        .flat_map(|((_, labels), (_, ds))| ds.iter().map(move |d| (d, dest_labels(labels, d))))
+        .flat_map(|((_, labels), e)| {
+            e.destinations
+                .iter()
+                .map(move |d| (d, dest_labels(labels, d)))
+        })
         .collect();
     header(w, INFO, Kind::Gauge, INFO_HELP, format)?;
     for (svc, labels) in &services {
@@ -311,13 +315,13 @@ mod tests {
     use super::*;
     use ipvs::{Family as IpFamily, ForwardMethod, Protocol};
 
-    fn render(table: &[ServiceEntry], format: MetricsFormat) -> String {
+    fn render(table: &[VirtualService], format: MetricsFormat) -> String {
         let mut out = Vec::new();
         write_metrics(&mut out, table, format).unwrap();
         String::from_utf8(out).unwrap()
     }
 
-    fn nat_service() -> ServiceEntry {
+    fn nat_service() -> VirtualService {
         let mut svc = Service::new(ServiceKey::Addr {
             protocol: Protocol::Tcp,
             addr: "192.0.2.1".parse().unwrap(),
@@ -335,7 +339,10 @@ mod tests {
         d.stats.conns = 3;
         // Beyond 2^53: a float would print 9007199254740992.
         d.stats.outbytes = (1 << 53) + 1;
-        (svc, vec![d])
+        VirtualService {
+            service: svc,
+            destinations: vec![d],
+        }
     }
 
     fn sample<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
@@ -422,7 +429,17 @@ mod tests {
             port: 53,
         });
         let d = Destination::new("2001:db8::10".parse().unwrap(), 53);
-        let text = render(&[(fwm, vec![]), (v6, vec![d])], MetricsFormat::Prometheus);
+        let table = [
+            VirtualService {
+                service: fwm,
+                destinations: vec![],
+            },
+            VirtualService {
+                service: v6,
+                destinations: vec![d],
+            },
+        ];
+        let text = render(&table, MetricsFormat::Prometheus);
         assert_eq!(
             sample(&text, "rsvsadm_service_info"),
             [

@@ -49,7 +49,9 @@ pub use metrics::{write_metrics, MetricsFormat};
 pub use misc::{write_daemons, write_timeouts, write_version_header};
 pub use resolve::{NumericResolver, Resolver, SystemResolver};
 pub use save::{write_change, write_save_service};
-pub use sort::{compare_destinations, compare_services, sort_destinations, sort_services};
+pub use sort::{
+    compare_destinations, compare_services, sort_destinations, sort_services, sort_table,
+};
 pub use text::inet_ntop;
 
 /// Which listing `-L` prints.

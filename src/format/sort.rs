@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use ipvs::{Destination, Service, ServiceKey};
+use ipvs::{Destination, Service, ServiceKey, VirtualService};
 
 /// `(int)(a - b)` for unsigned 32-bit `a`, `b` (two's complement wrap).
 fn wrapping_diff(a: u32, b: u32) -> i32 {
@@ -86,6 +86,12 @@ pub fn compare_destinations(a: &Destination, b: &Destination) -> i32 {
 pub fn sort_services(services: &mut [Service]) {
     let order = qsort_order(services, compare_services);
     permute(services, &order);
+}
+
+/// Sorts a table's services into ipvsadm's listing order.
+pub fn sort_table(table: &mut [VirtualService]) {
+    let order = qsort_order(table, |a, b| compare_services(&a.service, &b.service));
+    permute(table, &order);
 }
 
 /// Sorts destinations into ipvsadm's listing order.

@@ -17,10 +17,8 @@
 //! families). A connection with persistence-engine data ends with the engine
 //! name and its data (`sip <call-id>`).
 //!
-//! ipvsadm reads the tokens with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s
-//! %s")`, so this parser splits on blanks the same way and ignores anything
-//! after the eleventh token. Unlike ipvsadm (which prints garbage for such
-//! lines), a malformed line is an error.
+//! Tokens are split on blanks and anything after the eleventh is ignored
+//! (as the kernel's own tools read them); a malformed line is an error.
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -29,7 +27,7 @@ use std::str::FromStr;
 
 use crate::types::Protocol;
 
-/// The file ipvsadm reads for `-L -c`.
+/// The connection table of the calling thread's network namespace.
 pub const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";
 
 /// One connection (or persistence template) of the kernel's table.
@@ -38,11 +36,17 @@ pub struct ConnEntry {
     /// Protocol as the kernel names it: "TCP", "UDP", "SCTP", and for
     /// persistence templates or other protocols whatever it prints ("IP").
     pub protocol: String,
+    /// The client's address.
     pub client_addr: IpAddr,
+    /// The client's port.
     pub client_port: u16,
+    /// The virtual service's address.
     pub virtual_addr: IpAddr,
+    /// The virtual service's port.
     pub virtual_port: u16,
+    /// The real server's address.
     pub dest_addr: IpAddr,
+    /// The real server's port.
     pub dest_port: u16,
     /// Connection state name ("ESTABLISHED", "SYN_RECV", "UDP", "NONE", ...).
     pub state: String,
@@ -50,13 +54,13 @@ pub struct ConnEntry {
     pub expires: u32,
     /// Persistence engine name, when the entry carries engine data.
     pub pe_name: Option<String>,
-    /// The engine's data (first blank-separated word, as ipvsadm reads it).
+    /// The engine's data (its first blank-separated word).
     pub pe_data: Option<String>,
 }
 
 impl ConnEntry {
     /// The protocol as a typed value, when it is one IPVS services use
-    /// (exact, case-sensitive names, as ipvsadm compares them).
+    /// (exact, case-sensitive names).
     pub fn protocol_kind(&self) -> Option<Protocol> {
         match self.protocol.as_str() {
             "TCP" => Some(Protocol::Tcp),
@@ -91,16 +95,19 @@ impl std::error::Error for ConnLineError {}
 /// Errors reading the connection table.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
+    /// Reading failed.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// The input is empty: not even the title line (ipvsadm: "unexpected
+    /// The input is empty: not even the title line ("unexpected
     /// input from /proc/net/ip_vs_conn").
     #[error("no title line")]
     MissingTitle,
     /// Line `line` (1-based, counting the title) is malformed.
     #[error("line {line}: {source}")]
     Line {
+        /// The line number.
         line: usize,
+        /// What is wrong with it.
         #[source]
         source: ConnLineError,
     },
@@ -113,7 +120,7 @@ fn bad(field: &'static str, token: &str) -> ConnLineError {
     }
 }
 
-/// Address as ipvsadm accepts it: IPv6 text, dotted IPv4, else hex IPv4.
+/// An address: IPv6 text, dotted IPv4, else hex IPv4 (the kernel's).
 fn parse_addr(field: &'static str, token: &str) -> Result<IpAddr, ConnLineError> {
     if let Ok(a) = Ipv6Addr::from_str(token) {
         return Ok(IpAddr::V6(a));

@@ -4,17 +4,17 @@
 //! netlink-packet-generic has a full controller message, but its parser
 //! reads some nested attributes (operation policies) through unchecked
 //! buffers and panics on a malformed reply (found by the `netlink_replies`
-//! fuzz target). This one reads every attribute through checked buffers
-//! and keeps the ones it does not need as opaque [`CtrlAttr::Other`].
+//! fuzz target). The reply is read here like every other: as bytes, with
+//! every attribute's length checked, and only the family id looked into.
 
-use netlink_packet_core::{
-    parse_string, parse_u16, DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator,
-    Parseable, ParseableParametrized,
-};
-use netlink_packet_generic::{GenlFamily, GenlHeader};
+use netlink_packet_core::{emit_u16, parse_u16, Emitable, Nla};
+use netlink_packet_generic::GenlFamily;
+
+use crate::error::Result;
+use crate::nl::read::{checked, emit_string, string_len, Attrs, RawReply};
 
 /// `GENL_ID_CTRL`: the controller's fixed family id.
-const GENL_ID_CTRL: u16 = 0x10;
+pub(crate) const GENL_ID_CTRL: u16 = 0x10;
 /// The controller protocol version this speaks.
 const CTRL_VERSION: u8 = 2;
 /// `CTRL_CMD_GETFAMILY`
@@ -23,21 +23,20 @@ const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 
-/// A controller attribute.
+/// A controller attribute, as requests (and the fake kernel's replies)
+/// carry them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CtrlAttr {
+pub(crate) enum CtrlAttr {
+    #[allow(dead_code)] // replies only
     FamilyId(u16),
     FamilyName(String),
-    /// Versions, operations, multicast groups, policies: not needed.
-    Other(DefaultNla),
 }
 
 impl Nla for CtrlAttr {
     fn value_len(&self) -> usize {
         match self {
             CtrlAttr::FamilyId(_) => 2,
-            CtrlAttr::FamilyName(name) => name.len() + 1,
-            CtrlAttr::Other(nla) => nla.value_len(),
+            CtrlAttr::FamilyName(name) => string_len(name),
         }
     }
 
@@ -45,43 +44,28 @@ impl Nla for CtrlAttr {
         match self {
             CtrlAttr::FamilyId(_) => CTRL_ATTR_FAMILY_ID,
             CtrlAttr::FamilyName(_) => CTRL_ATTR_FAMILY_NAME,
-            CtrlAttr::Other(nla) => nla.kind(),
         }
     }
 
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
-            CtrlAttr::FamilyId(id) => buffer[..2].copy_from_slice(&id.to_ne_bytes()),
-            CtrlAttr::FamilyName(name) => {
-                buffer[..name.len()].copy_from_slice(name.as_bytes());
-                buffer[name.len()] = 0;
-            }
-            CtrlAttr::Other(nla) => nla.emit_value(buffer),
+            // emit_u16 only fails on a buffer shorter than value_len().
+            CtrlAttr::FamilyId(id) => emit_u16(buffer, *id).unwrap_or_default(),
+            CtrlAttr::FamilyName(name) => emit_string(buffer, name),
         }
-    }
-}
-
-impl CtrlAttr {
-    fn parse(buf: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
-        let payload = buf.value();
-        Ok(match buf.kind() {
-            CTRL_ATTR_FAMILY_ID => CtrlAttr::FamilyId(parse_u16(payload)?),
-            CTRL_ATTR_FAMILY_NAME => CtrlAttr::FamilyName(parse_string(payload)?),
-            _ => CtrlAttr::Other(DefaultNla::parse(buf)?),
-        })
     }
 }
 
 /// A controller message: a command and its top-level attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CtrlMessage {
+pub(crate) struct CtrlMessage {
     pub cmd: u8,
     pub attrs: Vec<CtrlAttr>,
 }
 
 impl CtrlMessage {
     /// `CTRL_CMD_GETFAMILY` for the family called `name`.
-    pub fn get_family(name: &str) -> CtrlMessage {
+    pub(crate) fn get_family(name: &str) -> CtrlMessage {
         CtrlMessage {
             cmd: CTRL_CMD_GETFAMILY,
             attrs: vec![CtrlAttr::FamilyName(name.to_string())],
@@ -117,14 +101,15 @@ impl Emitable for CtrlMessage {
     }
 }
 
-impl ParseableParametrized<[u8], GenlHeader> for CtrlMessage {
-    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
-        let attrs = NlasIterator::new(buf)
-            .map(|nla| nla.and_then(|nla| CtrlAttr::parse(&nla)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CtrlMessage {
-            cmd: header.cmd,
-            attrs,
-        })
+/// The family id in the controller's GET_FAMILY replies.
+pub(crate) fn read_family_id(replies: &[RawReply]) -> Result<Option<u16>> {
+    for reply in replies {
+        for attr in Attrs(&reply.attrs) {
+            let (kind, value) = attr?;
+            if kind == CTRL_ATTR_FAMILY_ID {
+                return checked(parse_u16(value)).map(Some);
+            }
+        }
     }
+    Ok(None)
 }

@@ -1,21 +1,25 @@
-//! A small synchronous generic-netlink request layer over netlink-sys:
-//! single requests with replies, dumps, and pipelined batches of acked
-//! requests (many requests per `send`, acks read back in bulk).
+//! A small synchronous generic-netlink request layer: single requests
+//! with replies, dumps, and pipelined batches of acked requests (many
+//! requests per `send`, acks read back in bulk), over a [`Transport`]: the
+//! kernel's netlink socket, or in the tests a fake kernel.
 //!
-//! Every datagram is walked with [`crate::decode::datagram`], so a reply
-//! with bad lengths is an [`Error::Malformed`], never an out-of-bounds read.
+//! Every datagram is walked with [`datagram`], so a reply with bad lengths
+//! is an [`Error::Malformed`], never an out-of-bounds read. Replies are
+//! matched to their request by sequence number.
 
 use std::fmt::Debug;
+use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use netlink_packet_core::{
-    NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, KernelError, Result};
+use crate::nl::read::{datagram, RawReply, Received};
 
 /// Size of the receive buffer handed to `recv`. The kernel sizes dump
 /// datagrams from the reader's buffer but never beyond 32 KiB plus headers;
@@ -24,7 +28,7 @@ use crate::error::{Error, Result};
 /// start for every datagram of a dump. (Measured in the lab: an 8 KiB
 /// buffer, which spares the kernel its 32 KiB allocations for the small
 /// destination dumps, lists 10,000 services no faster.)
-const RECV_BUFFER: usize = 256 * 1024;
+pub(crate) const RECV_BUFFER: usize = 256 * 1024;
 
 /// Socket receive buffer requested from the kernel. Acks of a pipelined
 /// batch queue up here until read; a larger buffer lets more be in flight.
@@ -45,29 +49,61 @@ const WINDOW_BYTES: usize = 64 * 1024;
 /// restore forever.
 const RECV_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A connected generic-netlink socket.
-pub struct Connection {
-    socket: Socket,
-    next_seq: u32,
-    rx: Vec<u8>,
+/// Where requests go and replies come from: datagrams, as a netlink
+/// socket carries them.
+pub(crate) trait Transport {
+    /// Sends one datagram; returns how many bytes went.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<usize>;
+    /// Receives one datagram into `buf` (empty, with room for
+    /// [`RECV_BUFFER`] bytes); returns its whole length, which is more
+    /// than `buf` holds if it did not fit.
+    fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize>;
 }
 
-/// The outcome of one request of a batch: `Ok` or the kernel's errno.
-pub type AckResult = std::result::Result<(), i32>;
+/// The kernel's generic-netlink socket.
+pub(crate) struct NetlinkSocket(Socket);
 
-impl Connection {
-    pub fn open() -> Result<Connection> {
+impl NetlinkSocket {
+    /// A generic-netlink socket, connected to the kernel, in the calling
+    /// thread's network namespace.
+    pub(crate) fn open() -> Result<NetlinkSocket> {
         let mut socket = Socket::new(NETLINK_GENERIC)?;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
         // Acks carry only the header of the request, not the whole request.
         socket.set_cap_ack(true)?;
         set_socket_options(&socket);
-        Ok(Connection {
-            socket,
+        Ok(NetlinkSocket(socket))
+    }
+}
+
+impl Transport for NetlinkSocket {
+    fn send(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.send(bytes, 0)
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.0.recv(buf, libc::MSG_TRUNC)
+    }
+}
+
+/// Requests and their replies over one transport.
+pub(crate) struct Connection {
+    transport: Box<dyn Transport + Send>,
+    next_seq: u32,
+    rx: Vec<u8>,
+}
+
+/// The outcome of one request of a batch.
+pub type AckResult = std::result::Result<(), KernelError>;
+
+impl Connection {
+    pub(crate) fn new(transport: Box<dyn Transport + Send>) -> Connection {
+        Connection {
+            transport,
             next_seq: 1,
             rx: Vec::with_capacity(RECV_BUFFER),
-        })
+        }
     }
 
     fn take_seq(&mut self) -> u32 {
@@ -91,8 +127,8 @@ impl Connection {
         msg.serialize(&mut out[start..]);
     }
 
-    fn send(&self, bytes: &[u8]) -> Result<()> {
-        let sent = self.socket.send(bytes, 0)?;
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        let sent = self.transport.send(bytes)?;
         if sent != bytes.len() {
             return Err(Error::Io(std::io::Error::other(format!(
                 "short netlink send: {sent} of {} bytes",
@@ -103,28 +139,24 @@ impl Connection {
     }
 
     /// Receives one datagram and hands each netlink message in it to `each`.
-    fn recv_each<M>(&mut self, mut each: impl FnMut(NetlinkMessage<M>) -> Result<()>) -> Result<()>
-    where
-        M: NetlinkDeserializable,
-    {
+    fn recv_each(&mut self, mut each: impl FnMut(Received) -> Result<()>) -> Result<()> {
         self.rx.clear();
-        let len = self.socket.recv(&mut self.rx, libc::MSG_TRUNC)?;
+        let len = self.transport.recv(&mut self.rx)?;
         if len > self.rx.len() {
             return Err(Error::Malformed(format!(
                 "datagram of {len} bytes exceeds the {RECV_BUFFER}-byte buffer"
             )));
         }
         let rx = std::mem::take(&mut self.rx);
-        let result = crate::decode::datagram(&rx, &mut each);
+        let result = datagram(&rx, &mut each);
         self.rx = rx;
         result
     }
 
     /// Sends one request and collects its replies up to the kernel's ack.
-    pub fn request<Q, M>(&mut self, payload: Q) -> Result<Vec<M>>
+    pub(crate) fn request<Q>(&mut self, payload: Q) -> Result<Vec<RawReply>>
     where
         Q: NetlinkSerializable + Debug,
-        M: NetlinkDeserializable,
     {
         let seq = self.take_seq();
         let mut out = Vec::new();
@@ -133,12 +165,12 @@ impl Connection {
         let mut replies = Vec::new();
         let mut acked = None;
         while acked.is_none() {
-            self.recv_each(|msg: NetlinkMessage<M>| {
+            self.recv_each(|msg| {
                 if msg.header.sequence_number != seq {
                     return Ok(());
                 }
                 match msg.payload {
-                    NetlinkPayload::InnerMessage(inner) => replies.push(inner),
+                    NetlinkPayload::InnerMessage(inner) => replies.push(inner.payload),
                     NetlinkPayload::Error(e) => acked = Some(errno_of(&e)),
                     _ => {}
                 }
@@ -147,7 +179,7 @@ impl Connection {
         }
         match acked {
             Some(0) | None => Ok(replies),
-            Some(errno) => Err(Error::Kernel(errno)),
+            Some(errno) => Err(Error::Kernel(KernelError::from_errno(errno))),
         }
     }
 
@@ -158,10 +190,13 @@ impl Connection {
     /// flags the dump as interrupted by a concurrent change, the rest is
     /// still read (to leave the socket clean) and
     /// [`Error::DumpInterrupted`] returned.
-    pub fn dump<Q, M>(&mut self, payload: Q, mut each: impl FnMut(M) -> Result<()>) -> Result<usize>
+    pub(crate) fn dump<Q>(
+        &mut self,
+        payload: Q,
+        mut each: impl FnMut(RawReply) -> Result<()>,
+    ) -> Result<usize>
     where
         Q: NetlinkSerializable + Debug,
-        M: NetlinkDeserializable,
     {
         let seq = self.take_seq();
         let mut out = Vec::new();
@@ -173,7 +208,7 @@ impl Connection {
         let mut datagrams = 0;
         while !done {
             let mut carried = false;
-            self.recv_each(|msg: NetlinkMessage<M>| {
+            self.recv_each(|msg| {
                 if msg.header.sequence_number != seq {
                     return Ok(());
                 }
@@ -184,7 +219,7 @@ impl Connection {
                     NetlinkPayload::InnerMessage(inner) => {
                         carried = true;
                         if failure.is_none() {
-                            if let Err(e) = each(inner) {
+                            if let Err(e) = each(inner.payload) {
                                 failure = Some(e);
                             }
                         }
@@ -194,7 +229,7 @@ impl Connection {
                         done = true;
                         let errno = errno_of(&e);
                         if errno != 0 {
-                            failure.get_or_insert(Error::Kernel(errno));
+                            failure.get_or_insert(Error::Kernel(KernelError::from_errno(errno)));
                         }
                     }
                     _ => {}
@@ -215,14 +250,14 @@ impl Connection {
     /// i-th request (0-based, in input order), as its ack arrives. A kernel
     /// error on one request does not stop the others (the kernel processes
     /// every message of a datagram).
-    pub fn batch<M, I>(
+    pub(crate) fn batch<Q, I>(
         &mut self,
         requests: I,
         mut on_ack: impl FnMut(usize, AckResult),
     ) -> Result<()>
     where
-        M: NetlinkSerializable + NetlinkDeserializable + Debug,
-        I: IntoIterator<Item = M>,
+        Q: NetlinkSerializable + Debug,
+        I: IntoIterator<Item = Q>,
     {
         let mut requests = requests.into_iter().peekable();
         let mut index = 0usize;
@@ -240,27 +275,24 @@ impl Connection {
                 in_flight += 1;
             }
             self.send(&out)?;
-            self.collect_acks::<M>(first_seq, in_flight, index, &mut on_ack)?;
+            self.collect_acks(first_seq, in_flight, index, &mut on_ack)?;
             index += in_flight;
         }
         Ok(())
     }
 
     /// Reads acks for the `count` requests numbered from `first_seq`.
-    fn collect_acks<M>(
+    fn collect_acks(
         &mut self,
         first_seq: u32,
         count: usize,
         base_index: usize,
         on_ack: &mut impl FnMut(usize, AckResult),
-    ) -> Result<()>
-    where
-        M: NetlinkDeserializable,
-    {
+    ) -> Result<()> {
         let mut pending = vec![true; count];
         let mut remaining = count;
         while remaining > 0 {
-            self.recv_each(|msg: NetlinkMessage<M>| {
+            self.recv_each(|msg| {
                 let NetlinkPayload::Error(e) = msg.payload else {
                     return Ok(());
                 };
@@ -271,7 +303,11 @@ impl Connection {
                     let errno = errno_of(&e);
                     on_ack(
                         base_index + offset,
-                        if errno == 0 { Ok(()) } else { Err(errno) },
+                        if errno == 0 {
+                            Ok(())
+                        } else {
+                            Err(KernelError::from_errno(errno))
+                        },
                     );
                 }
                 Ok(())

@@ -7,14 +7,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// Address family of a service or destination (the kernel's `AF_*` numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
+    /// IPv4 (`AF_INET`).
     Inet,
+    /// IPv6 (`AF_INET6`).
     Inet6,
 }
 
 impl Family {
+    /// The kernel's `AF_INET`.
     pub const AF_INET: u16 = 2;
+    /// The kernel's `AF_INET6`.
     pub const AF_INET6: u16 = 10;
 
+    /// The family of an address.
     pub fn of(addr: &IpAddr) -> Family {
         match addr {
             IpAddr::V4(_) => Family::Inet,
@@ -22,6 +27,7 @@ impl Family {
         }
     }
 
+    /// The kernel's `AF_*` number.
     pub fn af(self) -> u16 {
         match self {
             Family::Inet => Self::AF_INET,
@@ -29,6 +35,7 @@ impl Family {
         }
     }
 
+    /// The family of an `AF_*` number (`None` for one IPVS does not use).
     pub fn from_af(af: u16) -> Option<Family> {
         match af {
             Self::AF_INET => Some(Family::Inet),
@@ -49,8 +56,11 @@ impl Family {
 /// Transport protocol of an address-based virtual service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Protocol {
+    /// TCP (6).
     Tcp,
+    /// UDP (17).
     Udp,
+    /// SCTP (132).
     Sctp,
 }
 
@@ -64,6 +74,8 @@ impl Protocol {
         }
     }
 
+    /// The protocol of an IANA number (`None` for one IPVS does not
+    /// balance).
     pub fn from_number(n: u16) -> Option<Protocol> {
         match n {
             6 => Some(Protocol::Tcp),
@@ -73,7 +85,7 @@ impl Protocol {
         }
     }
 
-    /// Upper-case name as ipvsadm prints it in listings.
+    /// The upper-case name ("TCP", "UDP", "SCTP").
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "TCP",
@@ -86,17 +98,27 @@ impl Protocol {
 /// What identifies a virtual service in the kernel's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServiceKey {
-    /// `-t`/`-u`/`--sctp-service addr:port`.
+    /// A service on a protocol, address and port.
     Addr {
+        /// TCP, UDP or SCTP.
         protocol: Protocol,
+        /// The virtual address.
         addr: IpAddr,
+        /// The virtual port (0: every port, for a persistent service).
         port: u16,
     },
-    /// `-f mark` (with `-6` for an IPv6 fwmark service).
-    Fwmark { mark: u32, family: Family },
+    /// A service for the packets netfilter marked with `mark`, of one
+    /// address family.
+    Fwmark {
+        /// The firewall mark (not 0).
+        mark: u32,
+        /// The family of the packets it takes.
+        family: Family,
+    },
 }
 
 impl ServiceKey {
+    /// The service's address family.
     pub fn family(&self) -> Family {
         match self {
             ServiceKey::Addr { addr, .. } => Family::of(addr),
@@ -104,6 +126,7 @@ impl ServiceKey {
         }
     }
 
+    /// Whether the service is a firewall-mark one.
     pub fn is_fwmark(&self) -> bool {
         matches!(self, ServiceKey::Fwmark { .. })
     }
@@ -122,16 +145,23 @@ impl ServiceKey {
 pub struct ServiceFlags(pub u32);
 
 impl ServiceFlags {
+    /// Persistent service: a client sticks to its destination.
     pub const PERSISTENT: u32 = 0x0001;
+    /// Set by the kernel on every service in its table.
     pub const HASHED: u32 = 0x0002;
+    /// One-packet scheduling (UDP): each datagram scheduled on its own.
     pub const ONEPACKET: u32 = 0x0004;
+    /// Scheduler flag 1 (sh and mh: fallback).
     pub const SCHED1: u32 = 0x0008;
+    /// Scheduler flag 2 (sh and mh: hash the port too).
     pub const SCHED2: u32 = 0x0010;
+    /// Scheduler flag 3.
     pub const SCHED3: u32 = 0x0020;
     /// Every bit user space may set; HASHED is the kernel's own.
     pub const USER_MASK: u32 =
         Self::PERSISTENT | Self::ONEPACKET | Self::SCHED1 | Self::SCHED2 | Self::SCHED3;
 
+    /// Whether any of the bits of `bit` is set.
     pub fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
     }
@@ -141,24 +171,36 @@ impl ServiceFlags {
 /// (`IPVS_*_ATTR_STATS64`); older kernels send only the 32-bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Stats {
+    /// Connections scheduled.
     pub conns: u64,
+    /// Packets in (client to server).
     pub inpkts: u64,
+    /// Packets out (server to client; NAT only).
     pub outpkts: u64,
+    /// Bytes in.
     pub inbytes: u64,
+    /// Bytes out (NAT only).
     pub outbytes: u64,
+    /// Connections per second (the kernel's 2-second estimate).
     pub cps: u64,
+    /// Packets in per second.
     pub inpps: u64,
+    /// Packets out per second.
     pub outpps: u64,
+    /// Bytes in per second.
     pub inbps: u64,
+    /// Bytes out per second.
     pub outbps: u64,
 }
 
 /// A virtual service with its options (and, when read back, its counters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
+    /// What identifies it.
     pub key: ServiceKey,
     /// Scheduler name, at most 15 bytes (`IP_VS_SCHEDNAME_MAXLEN - 1`).
     pub scheduler: String,
+    /// Flags (persistence, one-packet, the scheduler's).
     pub flags: ServiceFlags,
     /// Persistence timeout in seconds (meaningful with `PERSISTENT`).
     pub timeout: u32,
@@ -167,11 +209,13 @@ pub struct Service {
     pub netmask: u32,
     /// Persistence engine (e.g. "sip").
     pub pe_name: Option<String>,
+    /// Counters (zero in a request).
     pub stats: Stats,
 }
 
 impl Service {
-    /// A service as `-A` creates it without options: wlc, no persistence.
+    /// A service with the kernel's usual settings: the wlc scheduler, no
+    /// persistence, a whole-address netmask.
     pub fn new(key: ServiceKey) -> Service {
         let netmask = match key.family() {
             Family::Inet => u32::MAX,
@@ -192,19 +236,21 @@ impl Service {
 /// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ForwardMethod {
-    /// NAT (`-m`).
+    /// NAT (masquerading): the director rewrites the destination address.
     Masq,
     /// The director itself is the real server.
     Local,
-    /// IP tunnelling (`-i`).
+    /// IP tunnelling: packets are encapsulated to the real server.
     Tunnel,
-    /// Direct routing (`-g`).
+    /// Direct routing ("gatewaying"): the frame goes to the real server
+    /// unchanged, on the same link.
     Route,
     /// Bypass (never configured by tools; listed if the kernel reports it).
     Bypass,
 }
 
 impl ForwardMethod {
+    /// The kernel's `IP_VS_CONN_F_*` number.
     pub fn code(self) -> u32 {
         match self {
             ForwardMethod::Masq => 0,
@@ -215,6 +261,7 @@ impl ForwardMethod {
         }
     }
 
+    /// The method of a forwarding code (its low three bits).
     pub fn from_code(code: u32) -> Option<ForwardMethod> {
         match code & 0x7 {
             0 => Some(ForwardMethod::Masq),
@@ -230,13 +277,17 @@ impl ForwardMethod {
 /// Encapsulation of a tunnelling destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TunnelType {
+    /// IP in IP.
     #[default]
     Ipip,
+    /// Generic UDP encapsulation (Linux 5.2).
     Gue,
+    /// GRE (Linux 5.3).
     Gre,
 }
 
 impl TunnelType {
+    /// The kernel's `IP_VS_CONN_F_TUNNEL_TYPE_*` number.
     pub fn code(self) -> u8 {
         match self {
             TunnelType::Ipip => 0,
@@ -245,6 +296,7 @@ impl TunnelType {
         }
     }
 
+    /// The type of a kernel number (`None` for one this crate predates).
     pub fn from_code(code: u8) -> Option<TunnelType> {
         match code {
             0 => Some(TunnelType::Ipip),
@@ -254,6 +306,7 @@ impl TunnelType {
         }
     }
 
+    /// The lower-case name ("ipip", "gue", "gre").
     pub fn name(self) -> &'static str {
         match self {
             TunnelType::Ipip => "ipip",
@@ -268,33 +321,48 @@ impl TunnelType {
 pub struct TunnelFlags(pub u16);
 
 impl TunnelFlags {
+    /// No bit set: no checksum in the encapsulation.
     pub const NOCSUM: u16 = 0;
+    /// A checksum in the encapsulation.
     pub const CSUM: u16 = 1 << 0;
+    /// Remote checksum offload.
     pub const REMCSUM: u16 = 1 << 1;
 }
 
 /// A real server of a virtual service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
+    /// The real server's address (of either family, for tunnels).
     pub addr: IpAddr,
+    /// The real server's port.
     pub port: u16,
+    /// How packets reach it.
     pub forward: ForwardMethod,
     /// 0..=65535 from the tools; the kernel stores an int.
     pub weight: i32,
+    /// No new connections past this many (0: no limit).
     pub upper_threshold: u32,
+    /// New connections again below this many.
     pub lower_threshold: u32,
+    /// Encapsulation, for [`ForwardMethod::Tunnel`].
     pub tun_type: TunnelType,
+    /// Destination port of a GUE tunnel.
     pub tun_port: u16,
+    /// Checksum flags of a GUE or GRE tunnel.
     pub tun_flags: TunnelFlags,
+    /// Active connections (read only).
     pub active_conns: u32,
+    /// Inactive connections (read only).
     pub inactive_conns: u32,
+    /// Persistence templates (read only).
     pub persist_conns: u32,
+    /// Counters (read only).
     pub stats: Stats,
 }
 
 impl Destination {
-    /// A destination as `-a -r addr:port` creates it without options:
-    /// direct routing, weight 1.
+    /// A destination with the usual settings: direct routing, weight 1,
+    /// no thresholds.
     pub fn new(addr: IpAddr, port: u16) -> Destination {
         Destination {
             addr,
@@ -313,17 +381,31 @@ impl Destination {
         }
     }
 
+    /// The family of its address.
     pub fn family(&self) -> Family {
         Family::of(&self.addr)
     }
 }
 
-/// Connection timeouts in seconds (`--set tcp tcpfin udp`); in a request,
-/// 0 means "leave unchanged".
+/// A virtual service with its destinations: one entry of
+/// [`Ipvs::table`](crate::Ipvs::table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualService {
+    /// The service.
+    pub service: Service,
+    /// Its destinations, in the kernel's order.
+    pub destinations: Vec<Destination>,
+}
+
+/// Connection timeouts in seconds; in a request, 0 means "leave
+/// unchanged".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Timeouts {
+    /// Established TCP connections.
     pub tcp: u32,
+    /// TCP connections after a FIN.
     pub tcp_fin: u32,
+    /// UDP "connections".
     pub udp: u32,
 }
 
@@ -332,10 +414,12 @@ pub struct Timeouts {
 pub struct Info {
     /// Encoded as 0xMMmmpp (e.g. 0x010201 for 1.2.1).
     pub version: u32,
+    /// Buckets of the connection hash table.
     pub conn_table_size: u32,
 }
 
 impl Info {
+    /// The version as (major, minor, patch).
     pub fn version_triple(&self) -> (u32, u32, u32) {
         (
             (self.version >> 16) & 0xff,
@@ -348,14 +432,19 @@ impl Info {
 /// Role of a connection-sync daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DaemonState {
+    /// Sends the director's connections.
     Master,
+    /// Receives another director's connections.
     Backup,
 }
 
 impl DaemonState {
+    /// The kernel's `IP_VS_STATE_MASTER`.
     pub const MASTER: u32 = 1;
+    /// The kernel's `IP_VS_STATE_BACKUP`.
     pub const BACKUP: u32 = 2;
 
+    /// The kernel's number.
     pub fn code(self) -> u32 {
         match self {
             DaemonState::Master => Self::MASTER,
@@ -363,6 +452,7 @@ impl DaemonState {
         }
     }
 
+    /// The role of a kernel number.
     pub fn from_code(code: u32) -> Option<DaemonState> {
         match code {
             Self::MASTER => Some(DaemonState::Master),
@@ -371,6 +461,7 @@ impl DaemonState {
         }
     }
 
+    /// "master" or "backup".
     pub fn name(self) -> &'static str {
         match self {
             DaemonState::Master => "master",
@@ -383,12 +474,19 @@ impl DaemonState {
 /// (and the tools print) only when set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Daemon {
+    /// Master or backup.
     pub state: DaemonState,
+    /// The interface it sends or listens on.
     pub mcast_ifn: String,
+    /// The sync id (0 ..= 255) that pairs a master with its backups.
     pub syncid: u32,
+    /// Largest sync message, in bytes.
     pub sync_maxlen: Option<u16>,
+    /// Multicast group (IPv4 or IPv6).
     pub mcast_group: Option<IpAddr>,
+    /// UDP port of the group.
     pub mcast_port: Option<u16>,
+    /// TTL of the master's messages.
     pub mcast_ttl: Option<u8>,
 }
 
