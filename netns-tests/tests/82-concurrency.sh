@@ -7,6 +7,9 @@
 #    appears exactly once with its 3 destinations. (IPVS resumes a dump that
 #    spans several datagrams by position and flags nothing when the table
 #    changed meanwhile; ipvsadm's listings are counted too, for contrast.)
+#  - `rsvsadm check` and the unit's save (`service stop`), run meanwhile,
+#    never fail on a service deleted while they read the table, and every
+#    save holds the services that stay.
 # shellcheck source=netns-tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 shopt -s extglob
@@ -57,11 +60,31 @@ reader() {
   READERS+=("$SPAWNED")
 }
 
+# table_reader NAME ARGS...: runs `rsvsadm ARGS` (with @OUT@ replaced by
+# NAME.<i>) until the writers are done; its stderr into NAME.<i>.err, its
+# exit status into NAME.<i>.rc.
+table_reader() {
+  local name=$1
+  shift
+  # shellcheck disable=SC2016
+  spawn c bash -c '
+    tool=$1 out=$2 stop=$((SECONDS + $3)) i=0
+    shift 3
+    while ((SECONDS < stop)); do
+      i=$((i + 1))
+      "$tool" "${@//@OUT@/$out.$i}" >/dev/null 2>"$out.$i.err"
+      echo $? >"$out.$i.rc"
+    done' _ "$RSVSADM" "$NT_STATE/$name" "$SECONDS_OF_CHURN" "$@"
+  READERS+=("$SPAWNED")
+}
+
 WRITERS=() READERS=()
 writer w1 8080
 writer w2 8081
 reader rs "$RSVSADM"
 reader ref "$IPVSADM"
+table_reader checker check --syn-wait 1
+table_reader saver service stop --rules @OUT@ --clear-on-stop no
 for pid in "${WRITERS[@]}" "${READERS[@]}"; do
   while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
 done
@@ -119,3 +142,30 @@ check "rsvsadm listed while the table changed (>= 3 listings)" test "$TOTAL" -ge
 check_eq "no rsvsadm listing is garbled or failed" "" "$BAD"
 check_eq "the services that stayed are all there at the end" "" \
   "$(in_ns c "$RSVSADM" -Sn >"$NT_STATE/final" && garbled "$NT_STATE/final")"
+
+# --- check and the unit's save, meanwhile -------------------------------------
+# check's findings go to stdout (its status is 1 when one is an error); a
+# failure to read the table goes to stderr.
+runs=0 errs=""
+for f in "$NT_STATE"/checker.+([0-9]).err; do
+  # Each run's stderr: empty unless the table could not be read.
+  runs=$((runs + 1))
+  [[ -s $f ]] && errs+="${f##*/}: $(head -c 200 "$f")"$'\n'
+done
+printf '  check: %d runs while the table changed\n' "$runs"
+check "check ran while the table changed (>= 1 run)" test "$runs" -ge 1
+check_eq "no check run failed to read the table" "" "$errs"
+
+runs=0 bad=""
+for f in "$NT_STATE"/saver.+([0-9]).rc; do
+  f=${f%.rc}
+  runs=$((runs + 1))
+  rc=$(<"$f.rc")
+  stable_saved=$(grep -c '^-A -t 203\.0\.113\.[0-9]*:80 ' "$f" 2>/dev/null || true)
+  if [[ $rc != 0 || $stable_saved != "$STABLE" ]]; then
+    bad+="${f##*/}: exit $rc, $stable_saved of $STABLE services: $(head -c 200 "$f.err")"$'\n'
+  fi
+done
+printf '  service stop: %d saves while the table changed\n' "$runs"
+check "service stop saved while the table changed (>= 3 saves)" test "$runs" -ge 3
+check_eq "every save succeeded and holds the services that stay" "" "$bad"

@@ -4,9 +4,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use ipvs::{Destination, Service, ServiceKey};
+use ipvs::{Destination, ServiceKey, VirtualService};
 
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -37,20 +37,13 @@ impl fmt::Display for Finding {
     }
 }
 
-/// A virtual service with its real servers.
-#[derive(Debug, Clone)]
-pub struct ServiceView {
-    pub service: Service,
-    pub dests: Vec<Destination>,
-}
-
 pub fn service_name(key: &ServiceKey) -> String {
     match key {
         ServiceKey::Addr {
             protocol,
             addr,
             port,
-        } => VirtualService {
+        } => ServiceEndpoint {
             protocol: *protocol,
             addr: *addr,
             port: *port,
@@ -67,7 +60,7 @@ pub fn endpoint(addr: &IpAddr, port: u16) -> String {
     }
 }
 
-pub fn dest_name(svc: &ServiceView, d: &Destination) -> String {
+pub fn dest_name(svc: &VirtualService, d: &Destination) -> String {
     format!(
         "{} -> {}",
         service_name(&svc.service.key),

@@ -9,9 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use ipvs::conn::{ConnEntry, ConnReader, CONN_PROC_FILE};
-use ipvs::ServiceKey;
+use ipvs::{ServiceKey, VirtualService};
 
-use super::finding::ServiceView;
 use super::handshake::SYN_RECV;
 use super::nft_rules::conntrack_rules_in;
 use super::snapshot::{ConntrackRule, Snapshot};
@@ -37,15 +36,10 @@ fn read_conns() -> Result<Vec<ConnEntry>> {
 }
 
 /// The whole IPVS table, each service with its real servers: the one
-/// place `check` reads it from the kernel.
-fn read_ipvs_table() -> Result<Vec<ServiceView>> {
-    let mut ipvs = ipvs::Ipvs::connect()?;
-    let mut out = Vec::new();
-    for service in ipvs.services()? {
-        let dests = ipvs.destinations(&service.key)?;
-        out.push(ServiceView { service, dests });
-    }
-    Ok(out)
+/// place `check` reads it from the kernel. A service another process
+/// deletes meanwhile is left out ([`ipvs::Ipvs::table`]).
+fn read_ipvs_table() -> Result<Vec<VirtualService>> {
+    Ok(ipvs::Ipvs::connect()?.table()?)
 }
 
 pub fn gather(wait: Duration) -> Result<Snapshot> {
@@ -66,7 +60,7 @@ pub fn gather(wait: Duration) -> Result<Snapshot> {
             addrs.insert(addr);
             vip_addrs.push(addr);
         }
-        addrs.extend(svc.dests.iter().map(|d| d.addr));
+        addrs.extend(svc.destinations.iter().map(|d| d.addr));
     }
     for a in addrs {
         s.routes.insert(a, addr::route_get(&a)?);

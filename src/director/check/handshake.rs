@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipvs::conn::ConnEntry;
-use ipvs::{Destination, ServiceKey};
+use ipvs::{Destination, ServiceKey, VirtualService};
 
-use super::finding::{dest_name, Finding, ServiceView, Severity};
+use super::finding::{dest_name, Finding, Severity};
 use super::snapshot::Snapshot;
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 type ConnKey = (IpAddr, u16, IpAddr, u16, IpAddr, u16);
 
@@ -25,7 +25,7 @@ fn conn_key(c: &ConnEntry) -> ConnKey {
     )
 }
 
-fn conn_of(svc: &ServiceView, d: &Destination, c: &ConnEntry) -> bool {
+fn conn_of(svc: &VirtualService, d: &Destination, c: &ConnEntry) -> bool {
     if c.dest_addr != d.addr || c.dest_port != d.port {
         return false;
     }
@@ -74,7 +74,7 @@ pub fn stuck_handshakes(s: &Snapshot, out: &mut Vec<Finding>) {
 
 fn stuck_finding(
     s: &Snapshot,
-    svc: &ServiceView,
+    svc: &VirtualService,
     d: &Destination,
     stuck: usize,
     working: bool,
@@ -84,7 +84,7 @@ fn stuck_finding(
             protocol,
             addr,
             port,
-        } => s.fullnat.get(&VirtualService {
+        } => s.fullnat.get(&ServiceEndpoint {
             protocol,
             addr,
             port,

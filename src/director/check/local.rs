@@ -10,7 +10,7 @@ use super::finding::{dest_name, endpoint, service_name, Finding, Severity};
 use super::snapshot::Snapshot;
 use crate::director::host::addr::RouteGet;
 use crate::director::host::sysctl::Sysctl;
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 /// Every finding about the local configuration, in the order of the rules.
 pub fn findings(s: &Snapshot, out: &mut Vec<Finding>) {
@@ -94,7 +94,7 @@ fn redirects(s: &Snapshot, out: &mut Vec<Finding>) {
 fn destination_routes(s: &Snapshot, out: &mut Vec<Finding>) {
     let mut seen = BTreeSet::new();
     for svc in &s.services {
-        for d in svc.dests.iter().filter(|d| forwards_elsewhere(d)) {
+        for d in svc.destinations.iter().filter(|d| forwards_elsewhere(d)) {
             if !seen.insert((d.addr, d.forward)) {
                 continue;
             }
@@ -148,7 +148,7 @@ fn vips(s: &Snapshot, out: &mut Vec<Finding>) {
         let ServiceKey::Addr { addr, .. } = svc.service.key else {
             continue;
         };
-        if !svc.dests.iter().any(forwards_elsewhere) || s.is_local(&addr) {
+        if !svc.destinations.iter().any(forwards_elsewhere) || s.is_local(&addr) {
             continue;
         }
         // A standby director (a backup sync daemon runs) holds no VIP until
@@ -192,7 +192,7 @@ fn tunnel_sources(s: &Snapshot, out: &mut Vec<Finding>) {
     let mut seen = BTreeSet::new();
     for svc in &s.services {
         for d in svc
-            .dests
+            .destinations
             .iter()
             .filter(|d| d.forward == ForwardMethod::Tunnel)
         {
@@ -265,7 +265,7 @@ fn fullnat_forwarding(s: &Snapshot, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let service = VirtualService {
+        let service = ServiceEndpoint {
             protocol,
             addr,
             port,
@@ -274,7 +274,7 @@ fn fullnat_forwarding(s: &Snapshot, out: &mut Vec<Finding>) {
             continue;
         }
         for d in svc
-            .dests
+            .destinations
             .iter()
             .filter(|d| matches!(d.forward, ForwardMethod::Route | ForwardMethod::Tunnel))
         {

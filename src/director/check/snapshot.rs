@@ -5,12 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipvs::conn::ConnEntry;
-use ipvs::{Destination, ForwardMethod, ServiceKey};
+use ipvs::{Destination, ForwardMethod, ServiceKey, VirtualService};
 
-use super::finding::ServiceView;
 use super::sync::SyncView;
 use crate::director::host::addr::RouteGet;
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 /// A NAT rule that only ever sees IPVS traffic with `vs.conntrack=1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +22,7 @@ pub struct ConntrackRule {
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub services: Vec<ServiceView>,
+    pub services: Vec<VirtualService>,
     pub ip_forward: Option<bool>,
     pub ipv6_forwarding: Option<bool>,
     pub vs_conntrack: Option<bool>,
@@ -35,7 +34,7 @@ pub struct Snapshot {
     pub routes: BTreeMap<IpAddr, RouteGet>,
     pub conntrack_rules: Vec<ConntrackRule>,
     /// FULLNAT services and their local addresses (rsvsadm's record).
-    pub fullnat: BTreeMap<VirtualService, Vec<IpAddr>>,
+    pub fullnat: BTreeMap<ServiceEndpoint, Vec<IpAddr>>,
     /// The connection table, then the same a few seconds later.
     pub conns_before: Vec<ConnEntry>,
     pub conns_after: Vec<ConnEntry>,
@@ -55,9 +54,9 @@ impl Snapshot {
             .collect()
     }
 
-    pub fn nat_dests(&self) -> impl Iterator<Item = (&ServiceView, &Destination)> {
+    pub fn nat_dests(&self) -> impl Iterator<Item = (&VirtualService, &Destination)> {
         self.services.iter().flat_map(|s| {
-            s.dests
+            s.destinations
                 .iter()
                 .filter(|d| d.forward == ForwardMethod::Masq && !self.is_local(&d.addr))
                 .map(move |d| (s, d))

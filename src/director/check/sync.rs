@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use ipvs::{Daemon, DaemonState, Family, Protocol, ServiceFlags, ServiceKey};
+use ipvs::{Daemon, DaemonState, Family, Protocol, ServiceFlags, ServiceKey, VirtualService};
 
-use super::finding::{service_name, Finding, ServiceView, Severity};
+use super::finding::{service_name, Finding, Severity};
 use crate::director::error::Result;
 use crate::director::host::addr;
 use crate::director::host::sysctl::Sysctl;
@@ -59,7 +59,7 @@ impl SyncView {
 }
 
 /// Every finding about the sync daemons; none when no daemon runs.
-pub fn findings(view: &SyncView, services: &[ServiceView]) -> Vec<Finding> {
+pub fn findings(view: &SyncView, services: &[VirtualService]) -> Vec<Finding> {
     let mut out = Vec::new();
     if view.daemons.is_empty() {
         return out;
@@ -251,7 +251,7 @@ fn refresh(view: &SyncView, out: &mut Vec<Finding>) {
 
 /// Sync protocol version 0 (for pre-2.6.39 backups) has no room for IPv6
 /// addresses: the master skips IPv6 connections altogether.
-fn version(view: &SyncView, services: &[ServiceView], out: &mut Vec<Finding>) {
+fn version(view: &SyncView, services: &[VirtualService], out: &mut Vec<Finding>) {
     if view.daemon(DaemonState::Master).is_none() || view.params.version != Some(0) {
         return;
     }
@@ -285,7 +285,7 @@ fn version(view: &SyncView, services: &[ServiceView], out: &mut Vec<Finding>) {
 /// connections are reset. Both roles read the same parameters on their own
 /// host, and a pair is normally set up alike, so this host's values stand
 /// for both.
-fn persistence(view: &SyncView, services: &[ServiceView], out: &mut Vec<Finding>) {
+fn persistence(view: &SyncView, services: &[VirtualService], out: &mut Vec<Finding>) {
     if view.params.persist_mode != Some(1) {
         return;
     }

@@ -15,7 +15,7 @@ fn daemon(state: DaemonState, ifn: &str, syncid: u32) -> Daemon {
     }
 }
 
-fn service(key: &str, persistent: bool) -> ServiceView {
+fn service(key: &str, persistent: bool) -> VirtualService {
     let (proto, rest) = key.split_once(' ').unwrap();
     let key = match proto {
         "FWM" => ServiceKey::Fwmark {
@@ -42,9 +42,9 @@ fn service(key: &str, persistent: bool) -> ServiceView {
     }
     let mut d = Destination::new("198.51.100.11".parse().unwrap(), 80);
     d.forward = ForwardMethod::Masq;
-    ServiceView {
+    VirtualService {
         service,
-        dests: vec![d],
+        destinations: vec![d],
     }
 }
 

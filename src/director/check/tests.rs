@@ -3,15 +3,16 @@
 use std::net::IpAddr;
 
 use ipvs::conn::ConnEntry;
-use ipvs::{DaemonState, Destination, ForwardMethod, Protocol, Service, ServiceKey};
+use ipvs::{
+    DaemonState, Destination, ForwardMethod, Protocol, Service, ServiceKey, VirtualService,
+};
 use serde_json::json;
 
-use super::finding::ServiceView;
 use super::nft_rules::conntrack_rules_in;
 use super::snapshot::ConntrackRule;
 use super::*;
 use crate::director::host::addr::RouteGet;
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -23,14 +24,14 @@ fn dest(a: &str, port: u16, forward: ForwardMethod) -> Destination {
     d
 }
 
-fn service(vip: &str, port: u16, dests: Vec<Destination>) -> ServiceView {
-    ServiceView {
+fn service(vip: &str, port: u16, dests: Vec<Destination>) -> VirtualService {
+    VirtualService {
         service: Service::new(ServiceKey::Addr {
             protocol: Protocol::Tcp,
             addr: ip(vip),
             port,
         }),
-        dests,
+        destinations: dests,
     }
 }
 
@@ -129,7 +130,7 @@ fn ip_forward_off_with_nat_destinations() {
     assert!(f[0].fix.starts_with("rsvsadm setup nat"));
     // Without NAT destinations forwarding doesn't matter.
     s.services[0]
-        .dests
+        .destinations
         .iter_mut()
         .for_each(|d| d.forward = ForwardMethod::Tunnel);
     assert_eq!(findings(&s), []);
@@ -166,8 +167,8 @@ fn unroutable_and_indirect_destinations() {
         ["Error TCP 203.0.113.10:80 -> 198.51.100.12:80"]
     );
     let mut dr = good_director();
-    dr.services[0].dests[0].forward = ForwardMethod::Route;
-    dr.services[0].dests[1].forward = ForwardMethod::Route;
+    dr.services[0].destinations[0].forward = ForwardMethod::Route;
+    dr.services[0].destinations[1].forward = ForwardMethod::Route;
     dr.routes.insert(
         ip("198.51.100.11"),
         route("eth1", Some("198.51.100.254"), "198.51.100.1"),
@@ -279,7 +280,7 @@ fn syn_recv_stuck_is_reported_with_the_gateway_question() {
 fn stuck_fullnat_asks_about_the_local_address() {
     let mut s = good_director();
     s.fullnat.insert(
-        VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
+        ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
         vec![ip("198.51.100.1")],
     );
     s.vs_conntrack = Some(true);
@@ -324,11 +325,11 @@ fn fullnat_with_a_dr_destination() {
     let mut s = good_director();
     s.vs_conntrack = Some(true);
     s.fullnat.insert(
-        VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
+        ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
         vec![ip("198.51.100.1")],
     );
     assert_eq!(findings(&s), []);
-    s.services[0].dests[1].forward = ForwardMethod::Route;
+    s.services[0].destinations[1].forward = ForwardMethod::Route;
     let f = findings(&s);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].severity, Severity::Warning);

@@ -16,7 +16,7 @@ use ipvs::Family;
 
 use crate::director::error::{Error, Result};
 use crate::director::model::grammar::parse_conf_line;
-use crate::director::model::{Cidr, NatSetup, Setup, SetupCommand, VirtualService};
+use crate::director::model::{Cidr, NatSetup, ServiceEndpoint, Setup, SetupCommand};
 
 /// One rule of rsvsadm's postrouting NAT chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum NatRule {
     /// local address as their source, one address per new connection in
     /// turn, so the real server answers the director, not the client.
     Fullnat {
-        service: VirtualService,
+        service: ServiceEndpoint,
         laddrs: Vec<IpAddr>,
     },
     /// Traffic from `network` (the real servers) to anywhere else leaves
@@ -140,7 +140,7 @@ mod tests {
                 interfaces: ["eth0.100".parse().unwrap()].into(),
             }))
             .unwrap();
-        let service = VirtualService::parse(Protocol::Udp, "[2001:db8::10]:53").unwrap();
+        let service = ServiceEndpoint::parse(Protocol::Udp, "[2001:db8::10]:53").unwrap();
         setup
             .merge(&SetupCommand::Fullnat {
                 service,

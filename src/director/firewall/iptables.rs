@@ -325,12 +325,12 @@ pub fn remove_chain(tool: &str, chain: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::director::model::VirtualService;
+    use crate::director::model::ServiceEndpoint;
 
     #[test]
     fn fullnat_specs_take_turns() {
         let rule = NatRule::Fullnat {
-            service: VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
+            service: ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap(),
             laddrs: ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
                 .iter()
                 .map(|a| a.parse().unwrap())

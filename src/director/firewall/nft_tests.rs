@@ -1,7 +1,7 @@
 //! Unit tests of the nftables table (`nft.rs`).
 
 use super::*;
-use crate::director::model::VirtualService;
+use crate::director::model::ServiceEndpoint;
 
 fn fullnat(service: &str, laddrs: &[&str]) -> NatRule {
     let proto = if service.starts_with('[') || service.contains('.') {
@@ -10,7 +10,7 @@ fn fullnat(service: &str, laddrs: &[&str]) -> NatRule {
         Protocol::Udp
     };
     NatRule::Fullnat {
-        service: VirtualService::parse(proto, service).unwrap(),
+        service: ServiceEndpoint::parse(proto, service).unwrap(),
         laddrs: laddrs.iter().map(|a| a.parse().unwrap()).collect(),
     }
 }

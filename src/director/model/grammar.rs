@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use clap::{ArgGroup, Args, Parser};
 use ipvs::Protocol;
 
-use super::{Cidr, IfName, NatSetup, RsMode, SetupCommand, VirtualService};
+use super::{Cidr, IfName, NatSetup, RsMode, ServiceEndpoint, SetupCommand};
 use crate::director::error::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -29,13 +29,13 @@ pub struct NatSpec {
 pub struct FullnatSpec {
     /// TCP virtual service
     #[arg(short, long, value_name = "VIP:PORT", value_parser = parse_tcp)]
-    pub tcp_service: Option<VirtualService>,
+    pub tcp_service: Option<ServiceEndpoint>,
     /// UDP virtual service
     #[arg(short, long, value_name = "VIP:PORT", value_parser = parse_udp)]
-    pub udp_service: Option<VirtualService>,
+    pub udp_service: Option<ServiceEndpoint>,
     /// SCTP virtual service
     #[arg(long, value_name = "VIP:PORT", value_parser = parse_sctp)]
-    pub sctp_service: Option<VirtualService>,
+    pub sctp_service: Option<ServiceEndpoint>,
     /// Local address of this director the forwarded connections come
     /// from; repeat it to spread connections over several
     #[arg(long, value_name = "ADDR", required_unless_present = "delete")]
@@ -63,16 +63,16 @@ fn parse_ifname(s: &str) -> std::result::Result<IfName, String> {
     s.parse()
 }
 
-fn parse_tcp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Tcp, s)
+fn parse_tcp(s: &str) -> std::result::Result<ServiceEndpoint, String> {
+    ServiceEndpoint::parse(Protocol::Tcp, s)
 }
 
-fn parse_udp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Udp, s)
+fn parse_udp(s: &str) -> std::result::Result<ServiceEndpoint, String> {
+    ServiceEndpoint::parse(Protocol::Udp, s)
 }
 
-fn parse_sctp(s: &str) -> std::result::Result<VirtualService, String> {
-    VirtualService::parse(Protocol::Sctp, s)
+fn parse_sctp(s: &str) -> std::result::Result<ServiceEndpoint, String> {
+    ServiceEndpoint::parse(Protocol::Sctp, s)
 }
 
 impl NatSpec {
@@ -85,7 +85,7 @@ impl NatSpec {
 }
 
 impl FullnatSpec {
-    fn service(&self) -> Result<VirtualService> {
+    fn service(&self) -> Result<ServiceEndpoint> {
         self.tcp_service
             .or(self.udp_service)
             .or(self.sctp_service)
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn fullnat_laddr_checks() {
         let spec = |laddrs: &[&str]| FullnatSpec {
-            tcp_service: Some(VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap()),
+            tcp_service: Some(ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap()),
             udp_service: None,
             sctp_service: None,
             laddr: laddrs.iter().map(|a| a.parse().unwrap()).collect(),

@@ -154,17 +154,17 @@ impl fmt::Display for Cidr {
 
 /// An address-based virtual service, as `-t`/`-u`/`--sctp-service` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct VirtualService {
+pub struct ServiceEndpoint {
     pub protocol: Protocol,
     pub addr: IpAddr,
     /// 0: every port (a persistent service without a port).
     pub port: u16,
 }
 
-impl VirtualService {
+impl ServiceEndpoint {
     /// Parses `ADDR:PORT` or `[IPV6]:PORT` (numeric only: this is a
     /// firewall rule, a name could resolve differently at boot).
-    pub fn parse(protocol: Protocol, s: &str) -> std::result::Result<VirtualService, String> {
+    pub fn parse(protocol: Protocol, s: &str) -> std::result::Result<ServiceEndpoint, String> {
         let bad =
             || format!("{s:?} is not a virtual service address (use ADDR:PORT, or [IPV6]:PORT)");
         let (addr_text, port_text) = if let Some(rest) = s.strip_prefix('[') {
@@ -184,7 +184,7 @@ impl VirtualService {
         let port: u16 = port_text
             .parse()
             .map_err(|_| format!("{s:?}: bad port {port_text:?} (0-65535)"))?;
-        Ok(VirtualService {
+        Ok(ServiceEndpoint {
             protocol,
             addr,
             port,
@@ -214,7 +214,7 @@ fn bracketed(s: &str) -> bool {
     s.starts_with('[')
 }
 
-impl fmt::Display for VirtualService {
+impl fmt::Display for ServiceEndpoint {
     /// As ipvsadm lists it: `TCP 192.0.2.1:80`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.protocol.name(), self.endpoint())
@@ -260,10 +260,10 @@ impl NatSetup {
 pub enum SetupCommand {
     Nat(NatSetup),
     Fullnat {
-        service: VirtualService,
+        service: ServiceEndpoint,
         laddrs: Vec<IpAddr>,
     },
-    FullnatDelete(VirtualService),
+    FullnatDelete(ServiceEndpoint),
     Realserver {
         vips: Vec<IpAddr>,
         mode: RsMode,
@@ -277,7 +277,7 @@ pub enum SetupCommand {
 pub struct Setup {
     pub nat: Option<NatSetup>,
     /// The local addresses of each FULLNAT service, in the order given.
-    pub fullnat: BTreeMap<VirtualService, Vec<IpAddr>>,
+    pub fullnat: BTreeMap<ServiceEndpoint, Vec<IpAddr>>,
     pub realservers: BTreeMap<IpAddr, RsMode>,
 }
 
@@ -416,12 +416,12 @@ mod tests {
 
     #[test]
     fn virtual_service_parses() {
-        let s = VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
+        let s = ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
         assert_eq!(s.addr, ip("203.0.113.10"));
         assert_eq!(s.port, 80);
         assert_eq!(s.option(), "-t 203.0.113.10:80");
         assert_eq!(s.to_string(), "TCP 203.0.113.10:80");
-        let s6 = VirtualService::parse(Protocol::Sctp, "[2001:db8::10]:443").unwrap();
+        let s6 = ServiceEndpoint::parse(Protocol::Sctp, "[2001:db8::10]:443").unwrap();
         assert_eq!(s6.option(), "--sctp-service [2001:db8::10]:443");
         for bad in [
             "203.0.113.10",
@@ -432,7 +432,7 @@ mod tests {
             "[2001:db8::10]80",
             "host.example:80",
         ] {
-            assert!(VirtualService::parse(Protocol::Udp, bad).is_err(), "{bad}");
+            assert!(ServiceEndpoint::parse(Protocol::Udp, bad).is_err(), "{bad}");
         }
     }
 
@@ -450,7 +450,7 @@ mod tests {
         setup
             .merge(&nat(&["198.51.100.0/24"], &["eth1.7"]))
             .unwrap();
-        let svc = VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
+        let svc = ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
         setup
             .merge(&SetupCommand::Fullnat {
                 service: svc,

@@ -14,7 +14,7 @@ use crate::director::error::{Error, Result};
 use crate::director::firewall::{content, iptables, nft, Backend, FirewallView};
 use crate::director::host::addr::{self, Address, Link, Mark, LO_LABEL, TUN4, TUN6};
 use crate::director::host::sysctl::{ConfDev, Sysctl, SysctlWant};
-use crate::director::model::{IfName, NatSetup, RsMode, Setup, SetupCommand, VirtualService};
+use crate::director::model::{IfName, NatSetup, RsMode, ServiceEndpoint, Setup, SetupCommand};
 use crate::director::state;
 
 /// What the planner needs to know about the host.
@@ -139,7 +139,7 @@ fn check_interface(iface: &IfName, host: &HostView) -> Result<()> {
 }
 
 fn fullnat_wants(
-    service: &VirtualService,
+    service: &ServiceEndpoint,
     laddrs: &[IpAddr],
     host: &HostView,
     wants: &mut Wants,

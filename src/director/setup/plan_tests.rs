@@ -180,7 +180,7 @@ fn unknown_interface_is_refused_before_anything() {
 #[test]
 fn fullnat_plan_needs_local_laddrs() {
     let sys = FakeSys::new("fullnat");
-    let service = VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
+    let service = ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
     let cmd = |laddrs: &[&str]| SetupCommand::Fullnat {
         service,
         laddrs: laddrs.iter().map(|a| a.parse().unwrap()).collect(),
@@ -218,8 +218,8 @@ fn fullnat_plan_needs_local_laddrs() {
 fn second_fullnat_service_keeps_the_first() {
     let sys = FakeSys::new("two");
     let mut current = Setup::default();
-    let a = VirtualService::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
-    let b = VirtualService::parse(Protocol::Udp, "203.0.113.10:53").unwrap();
+    let a = ServiceEndpoint::parse(Protocol::Tcp, "203.0.113.10:80").unwrap();
+    let b = ServiceEndpoint::parse(Protocol::Udp, "203.0.113.10:53").unwrap();
     current
         .fullnat
         .insert(a, vec!["198.51.100.1".parse().unwrap()]);
