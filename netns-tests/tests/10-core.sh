@@ -210,8 +210,11 @@ EOF
 # -h: called as ipvsadm, ipvsadm's text byte for byte; called as rsvsadm,
 # ipvsadm's text (its own name in it), then rsvsadm's own commands and
 # options and its version.
-mkdir -p "$NT_STATE/as-ipvsadm"
+# (Both names are links, so this holds when $RSVSADM is itself named
+# ipvsadm, as the package test runs this file against /usr/sbin/ipvsadm.)
+mkdir -p "$NT_STATE/as-ipvsadm" "$NT_STATE/as-rsvsadm"
 ln -sf "$RSVSADM" "$NT_STATE/as-ipvsadm/ipvsadm"
+ln -sf "$RSVSADM" "$NT_STATE/as-rsvsadm/rsvsadm"
 (
   RSVSADM=$NT_STATE/as-ipvsadm/ipvsadm
   unset _NT_PROG_NAMES
@@ -221,9 +224,9 @@ ln -sf "$RSVSADM" "$NT_STATE/as-ipvsadm/ipvsadm"
 EOF
 )
 ref=$(in_ns core "$IPVSADM" -h)
-own=$(in_ns core "$RSVSADM" --help)
+own=$(in_ns core "$NT_STATE/as-rsvsadm/rsvsadm" --help)
 ref=${ref//"$IPVSADM"/PROG}
-own=${own//"$RSVSADM"/PROG}
+own=${own//"$NT_STATE/as-rsvsadm/rsvsadm"/PROG}
 # The first line is the version line, with each program's name.
 check_eq "rsvsadm -h starts with ipvsadm's usage text" \
   "${ref#*$'\n'}" "$(head -n "$(wc -l <<<"$ref")" <<<"$own" | tail -n +2)"
