@@ -138,6 +138,14 @@ read_all() {
     "$ref" -Ln --stats --exact >"$dir/stats2"
     "$ref" -Ln --rate --exact >"$dir/rate2"' _ "$DIR" "$IPVSADM" "$RSVSADM"
 }
+# The kernel folds its per-CPU counters into the totals it reports every
+# 2 s: wait until the 14 connections above are in them, so that what is
+# compared below is the traffic, not zeros or a half-folded count.
+conns_folded() {
+  in_ns dir "$IPVSADM" -Ln --stats --exact |
+    awk '$1 ~ /^(TCP|UDP|FWM)$/ { n += $3 } END { exit !(n == 14) }'
+}
+check "the kernel's counters show the 14 connections (within 60 s)" wait_for 60 conns_folded
 settled=0
 for ((try = 1; try <= 8; try++)); do
   read_all
