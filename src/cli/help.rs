@@ -7,7 +7,8 @@
 //! parameters; [`help_text`] uses the basename of `prog` for the version
 //! line.
 
-use super::options::{ArgKind, Role, OPTIONS};
+use super::options::{ArgKind, Role};
+use super::table::OPTIONS;
 
 /// ipvsadm's version number and date (`IPVSADM_VERSION`).
 pub const VERSION: &str = "v1.31 2019/12/24";
@@ -186,7 +187,8 @@ pub fn try_help_text(prog: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::options::{Role, OPTIONS};
+    use crate::cli::options::Role;
+    use crate::cli::table::OPTIONS;
 
     /// The output of ipvsadm.c's own `usage_exit("/usr/sbin/ipvsadm", 0)`,
     /// compiled from the 1.31 source with the Makefile's macros.

@@ -20,6 +20,7 @@
 //! echoed as it was given.
 
 pub mod address;
+mod args;
 mod builder;
 pub mod command;
 pub mod help;
@@ -38,9 +39,9 @@ pub use command::{Command, ListFormat, ListRequest, ListTarget, SyncOptions};
 pub use help::{
     help_text, program_name, rsvsadm_help_text, try_help_text, version_text, OwnCommand,
 };
-pub use options::{clap_command, OPTIONS};
 pub use resolve::{NameResolver, NoResolver, NssResolver};
 pub use restore::{parse_restore, parse_restore_with, RestoreError, RestoreLine};
+pub use table::{clap_command, OPTIONS};
 
 /// A command-line error, as ipvsadm reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +161,7 @@ pub fn parse_with<S: AsRef<OsStr>>(
         .iter()
         .map(|a| a.as_ref().as_bytes().to_vec())
         .collect();
-    command::parse_args(&args, resolver, options)
+    args::parse_args(&args, resolver, options)
 }
 
 #[cfg(test)]

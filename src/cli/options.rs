@@ -1,18 +1,15 @@
-//! What an option is: one [`OptSpec`] row of [`OPTIONS`] (in
-//! [`super::table`]) holds its names, its value, its help group and text,
+//! What an option is: one [`OptSpec`] row of [`super::table::OPTIONS`] holds its names, its value, its help group and text,
 //! its completion hints, and how it is applied (its [`Action`]).
 //!
 //! Everything else is derived from the rows: the popt-like tokenizer
-//! ([`super::parse`]) looks names up here, the command builder
-//! ([`super::builder`]) runs the actions, [`clap_command`] gives the shell
+//! ([`super::parse`]) looks names up in the table, the command builder
+//! ([`super::builder`]) runs the actions, [`super::table::clap_command`] gives the shell
 //! completions, and `tests/man.rs` checks the man page against it.
 
-use clap::builder::PossibleValuesParser;
-use clap::{Arg, ArgAction, ValueHint};
+use clap::ValueHint;
 
 use super::builder::Setter;
 use super::rules::{OptClass, Verb};
-pub use super::table::OPTIONS;
 
 /// Whether an option takes a value (popt's `POPT_ARG_NONE`,
 /// `POPT_ARG_STRING`, `POPT_ARG_STRING|POPT_ARGFLAG_OPTIONAL`), with the
@@ -127,77 +124,10 @@ impl OptSpec {
     }
 }
 
-/// popt's long-name lookup: exact match, first row wins.
-pub fn find_long(name: &[u8]) -> Option<&'static OptSpec> {
-    OPTIONS.iter().find(|s| s.long.as_bytes() == name)
-}
-
-/// popt's short-name lookup (one byte), first row wins.
-pub fn find_short(c: u8) -> Option<&'static OptSpec> {
-    OPTIONS
-        .iter()
-        .find(|s| s.shorts.iter().any(|&sc| sc.is_ascii() && sc as u8 == c))
-}
-
-/// A `clap::Command` describing the same option set, for shell
-/// completions and documentation checks. It is NOT used to parse: clap
-/// cannot express popt's rules (command-first, clustered optional values).
-pub fn clap_command(prog: &str) -> clap::Command {
-    // clap (without its "string" feature) keeps names as &'static str;
-    // this is built once per process, so leaking the name is fine.
-    let name: &'static str = Box::leak(prog.to_string().into_boxed_str());
-    let cmd = clap::Command::new(name)
-        .about("Linux Virtual Server administration")
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .arg(
-            Arg::new("set-values")
-                .help("--set: tcp tcpfin udp timeouts in seconds")
-                .value_names(["tcp", "tcpfin", "udp"])
-                .num_args(0..=3)
-                .action(ArgAction::Append),
-        );
-    OPTIONS.iter().fold(cmd, |cmd, s| cmd.arg(clap_arg(s)))
-}
-
-fn clap_arg(s: &OptSpec) -> Arg {
-    let mut arg = Arg::new(s.long).long(s.long).help(s.help);
-    if let Some((&first, rest)) = s.shorts.split_first() {
-        arg = arg.short(first);
-        for &alias in rest {
-            arg = arg.short_alias(alias);
-        }
-    }
-    arg = arg.help_heading(match s.role {
-        Role::Command => "Commands",
-        Role::Service => "Virtual service",
-        Role::Option => "Options",
-        Role::Daemon => "Daemon options",
-        Role::Extension => "rsvsadm extensions",
-    });
-    arg = match s.arg {
-        ArgKind::None => arg.action(ArgAction::SetTrue),
-        ArgKind::Required(_) => arg.action(ArgAction::Set).num_args(1),
-        ArgKind::Optional(_) => arg.action(ArgAction::Set).num_args(0..=1),
-    };
-    if let Some(name) = s.arg.value_name() {
-        arg = arg.value_name(name);
-    }
-    if !s.values.is_empty() {
-        arg = arg.value_parser(PossibleValuesParser::new(s.values.iter().copied()));
-    }
-    if s.comma_list {
-        arg = arg.value_delimiter(',');
-    }
-    if s.hint != ValueHint::Unknown {
-        arg = arg.value_hint(s.hint);
-    }
-    arg
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::table::{clap_command, find_long, find_short, OPTIONS};
     use std::collections::HashSet;
 
     #[test]

@@ -29,7 +29,8 @@
 
 use std::collections::VecDeque;
 
-use super::options::{find_long, find_short, ArgKind, OptSpec};
+use super::options::{ArgKind, OptSpec};
+use super::table::{find_long, find_short};
 
 /// The popt errors ipvsadm's table can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

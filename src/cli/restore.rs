@@ -34,7 +34,8 @@
 
 use std::fmt;
 
-use super::command::{parse_args, Command};
+use super::args::parse_args;
+use super::command::Command;
 use super::resolve::NameResolver;
 use super::{CliError, ParseOptions};
 

@@ -4,7 +4,9 @@
 //! `parse_options()`, which matters where popt takes the first match
 //! (`--list` is `-L`); rsvsadm's own options come last.
 
+use clap::builder::PossibleValuesParser;
 use clap::ValueHint::{Hostname, Other};
+use clap::{Arg, ArgAction, ValueHint};
 use ipvs::{DaemonState, ForwardMethod, Protocol, ServiceFlags, TunnelFlags, TunnelType};
 
 use super::address::{parse_fwmark, parse_mcast_group};
@@ -12,8 +14,8 @@ use super::builder::{parse_timeout, truncate_bytes, Builder};
 use super::command::{ListFormat, MAX_TIMEOUT};
 use super::options::Action::{Apply, Command, Set};
 use super::options::ArgKind::{Optional, Required};
-use super::options::OptSpec;
 use super::options::Role as R;
+use super::options::{ArgKind, OptSpec, Role};
 use super::rules::{OptClass as C, Verb};
 use super::CliError;
 
@@ -268,3 +270,71 @@ pub static OPTIONS: &[OptSpec] = &[
         Set(C::Drain, |b, v| b.drain_time(v)))
         .takes(Optional("seconds")),
 ];
+
+/// popt's long-name lookup: exact match, first row wins.
+pub fn find_long(name: &[u8]) -> Option<&'static OptSpec> {
+    OPTIONS.iter().find(|s| s.long.as_bytes() == name)
+}
+
+/// popt's short-name lookup (one byte), first row wins.
+pub fn find_short(c: u8) -> Option<&'static OptSpec> {
+    OPTIONS
+        .iter()
+        .find(|s| s.shorts.iter().any(|&sc| sc.is_ascii() && sc as u8 == c))
+}
+
+/// A `clap::Command` describing the same option set, for shell
+/// completions and documentation checks. It is NOT used to parse: clap
+/// cannot express popt's rules (command-first, clustered optional values).
+pub fn clap_command(prog: &str) -> clap::Command {
+    // clap (without its "string" feature) keeps names as &'static str;
+    // this is built once per process, so leaking the name is fine.
+    let name: &'static str = Box::leak(prog.to_string().into_boxed_str());
+    let cmd = clap::Command::new(name)
+        .about("Linux Virtual Server administration")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("set-values")
+                .help("--set: tcp tcpfin udp timeouts in seconds")
+                .value_names(["tcp", "tcpfin", "udp"])
+                .num_args(0..=3)
+                .action(ArgAction::Append),
+        );
+    OPTIONS.iter().fold(cmd, |cmd, s| cmd.arg(clap_arg(s)))
+}
+
+fn clap_arg(s: &OptSpec) -> Arg {
+    let mut arg = Arg::new(s.long).long(s.long).help(s.help);
+    if let Some((&first, rest)) = s.shorts.split_first() {
+        arg = arg.short(first);
+        for &alias in rest {
+            arg = arg.short_alias(alias);
+        }
+    }
+    arg = arg.help_heading(match s.role {
+        Role::Command => "Commands",
+        Role::Service => "Virtual service",
+        Role::Option => "Options",
+        Role::Daemon => "Daemon options",
+        Role::Extension => "rsvsadm extensions",
+    });
+    arg = match s.arg {
+        ArgKind::None => arg.action(ArgAction::SetTrue),
+        ArgKind::Required(_) => arg.action(ArgAction::Set).num_args(1),
+        ArgKind::Optional(_) => arg.action(ArgAction::Set).num_args(0..=1),
+    };
+    if let Some(name) = s.arg.value_name() {
+        arg = arg.value_name(name);
+    }
+    if !s.values.is_empty() {
+        arg = arg.value_parser(PossibleValuesParser::new(s.values.iter().copied()));
+    }
+    if s.comma_list {
+        arg = arg.value_delimiter(',');
+    }
+    if s.hint != ValueHint::Unknown {
+        arg = arg.value_hint(s.hint);
+    }
+    arg
+}

@@ -12,7 +12,8 @@ use netlink_packet_generic::GenlMessage;
 use crate::ctrl::{read_family_id, CtrlMessage};
 use crate::error::{Error, Result};
 use crate::nl::message::{
-    read_info, read_timeouts, timeout_attrs, CmdAttr, IpvsCmd, IpvsMessage, FAMILY_NAME,
+    dest_request, read_info, read_timeouts, timeout_attrs, CmdAttr, IpvsCmd, IpvsMessage,
+    FAMILY_NAME,
 };
 use crate::nl::read::RawReply;
 use crate::nl::{daemon, dest, service};
@@ -301,11 +302,11 @@ fn change_message(family_id: u16, change: &Change) -> Msg {
             vec![CmdAttr::Service(service::attrs(s))],
         ),
         Change::DeleteService(k) => (IpvsCmd::DelService, service_key(k)),
-        Change::AddDest(k, d) => (IpvsCmd::NewDest, dest::request(k, dest::attrs(d))),
-        Change::EditDest(k, d) => (IpvsCmd::SetDest, dest::request(k, dest::attrs(d))),
+        Change::AddDest(k, d) => (IpvsCmd::NewDest, dest_request(k, dest::attrs(d))),
+        Change::EditDest(k, d) => (IpvsCmd::SetDest, dest_request(k, dest::attrs(d))),
         Change::DeleteDest(k, addr, port) => (
             IpvsCmd::DelDest,
-            dest::request(k, dest::key_attrs(addr, *port)),
+            dest_request(k, dest::key_attrs(addr, *port)),
         ),
         Change::Flush => (IpvsCmd::Flush, vec![]),
         Change::Zero(None) => (IpvsCmd::Zero, vec![]),

@@ -6,8 +6,7 @@ use netlink_packet_core::{
     emit_u16, emit_u32, parse_string, parse_u16, parse_u32, parse_u8, DefaultNla, Nla,
 };
 
-use super::message::CMD_ATTR_DAEMON;
-use super::read::{checked, emit_string, find_nest, malformed, string_len, Attrs};
+use super::read::{checked, emit_string, find_nest, malformed, string_len, Attrs, CMD_ATTR_DAEMON};
 use crate::error::Result;
 use crate::types::{Daemon, DaemonState};
 

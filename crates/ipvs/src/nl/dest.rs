@@ -6,11 +6,10 @@ use netlink_packet_core::{
     emit_u16, emit_u32, parse_u16, parse_u32, parse_u8, DefaultNla, Emitable, Nla, NLA_F_NESTED,
 };
 
-use super::message::{CmdAttr, CMD_ATTR_DEST};
 use super::read::{
-    addr, addr_bytes, addr_from_bytes, be16, checked, find_nest, malformed, Attrs, INET_ADDR_LEN,
+    addr, addr_bytes, addr_from_bytes, be16, checked, find_nest, malformed, Attrs, CMD_ATTR_DEST,
+    INET_ADDR_LEN,
 };
-use super::service;
 use super::stats::{self, StatsAttr};
 use crate::error::Result;
 use crate::types::*;
@@ -163,14 +162,6 @@ pub(crate) fn key_attrs(addr: &IpAddr, port: u16) -> Vec<DestAttr> {
         DestAttr::AddrFamily(Family::of(addr).af()),
         DestAttr::Addr(addr_bytes(addr)),
         DestAttr::Port(port),
-    ]
-}
-
-/// A destination's attributes in a request about `service`.
-pub(crate) fn request(service: &ServiceKey, dest: Vec<DestAttr>) -> Vec<CmdAttr> {
-    vec![
-        CmdAttr::Service(service::key_attrs(service)),
-        CmdAttr::Dest(dest),
     ]
 }
 

@@ -7,20 +7,20 @@ use netlink_packet_generic::GenlFamily;
 
 use super::daemon::DaemonAttr;
 use super::dest::DestAttr;
-use super::read::{checked, malformed, Attrs, RawReply};
-use super::service::SvcAttr;
+use super::read::{
+    checked, malformed, Attrs, RawReply, CMD_ATTR_DAEMON, CMD_ATTR_DEST, CMD_ATTR_SERVICE,
+};
+use super::service::{self, SvcAttr};
 use crate::error::Result;
-use crate::types::{Info, Timeouts};
+use crate::types::{Info, ServiceKey, Timeouts};
 
 /// Name of the generic-netlink family, resolved once per connection.
 pub(crate) const FAMILY_NAME: &str = "IPVS";
 /// `IPVS_GENL_VERSION`.
 const FAMILY_VERSION: u8 = 1;
 
-// IPVS_CMD_ATTR_*
-pub(crate) const CMD_ATTR_SERVICE: u16 = 1;
-pub(crate) const CMD_ATTR_DEST: u16 = 2;
-pub(crate) const CMD_ATTR_DAEMON: u16 = 3;
+// IPVS_CMD_ATTR_* (the three nests' numbers are in `read`, where each
+// object's reader finds its nest)
 const CMD_ATTR_TIMEOUT_TCP: u16 = 4;
 const CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
 const CMD_ATTR_TIMEOUT_UDP: u16 = 6;
@@ -216,4 +216,12 @@ pub(crate) fn read_timeouts(replies: &[RawReply]) -> Result<Timeouts> {
         }
     }
     Ok(t)
+}
+
+/// A destination's attributes in a request about `service`.
+pub(crate) fn dest_request(service: &ServiceKey, dest: Vec<DestAttr>) -> Vec<CmdAttr> {
+    vec![
+        CmdAttr::Service(service::key_attrs(service)),
+        CmdAttr::Dest(dest),
+    ]
 }

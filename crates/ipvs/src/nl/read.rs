@@ -12,6 +12,12 @@ use netlink_packet_generic::{GenlHeader, GenlMessage};
 use crate::error::{Error, Result};
 use crate::types::Family;
 
+// The top-level IPVS_CMD_ATTR_* numbers of the three nests: every object's
+// reader looks its nest up by them, and requests are built with them.
+pub(crate) const CMD_ATTR_SERVICE: u16 = 1;
+pub(crate) const CMD_ATTR_DEST: u16 = 2;
+pub(crate) const CMD_ATTR_DAEMON: u16 = 3;
+
 /// Size of the kernel's `union nf_inet_addr`, the size of every address
 /// attribute it sends and the size libipvs sends.
 pub(crate) const INET_ADDR_LEN: usize = 16;

@@ -4,10 +4,9 @@ use netlink_packet_core::{
     emit_u16, emit_u32, parse_string, parse_u16, parse_u32, DefaultNla, Emitable, Nla, NLA_F_NESTED,
 };
 
-use super::message::CMD_ATTR_SERVICE;
 use super::read::{
     addr, addr_bytes, addr_from_bytes, be16, checked, emit_string, find_nest, malformed,
-    string_len, Attrs, INET_ADDR_LEN,
+    string_len, Attrs, CMD_ATTR_SERVICE, INET_ADDR_LEN,
 };
 use super::stats::{self, StatsAttr};
 use crate::error::Result;
