@@ -9,8 +9,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipvs::{
-    Destination, Family, ForwardMethod, Protocol, Service, ServiceFlags, ServiceKey, TunnelFlags,
-    TunnelType,
+    Destination, Family, ForwardMethod, PersistenceNetmask, Protocol, Service, ServiceFlags,
+    ServiceKey, TunnelFlags, TunnelType,
 };
 use proptest::prelude::*;
 use rsvsadm::app::reconcile::desired_table;
@@ -88,15 +88,16 @@ fn service() -> impl Strategy<Value = Service> {
                 );
                 let mut flags = 0;
                 if persistent {
-                    flags |= ServiceFlags::PERSISTENT;
+                    flags |= ServiceFlags::PERSISTENT.bits();
                     svc.timeout = timeout;
-                    svc.netmask = match key.family() {
+                    let raw = match key.family() {
                         Family::Inet => mask,
                         Family::Inet6 => 1 + mask % 128,
                     };
+                    svc.netmask = PersistenceNetmask::from_raw(key.family(), raw);
                 }
                 if ops && ops_allowed {
-                    flags |= ServiceFlags::ONEPACKET;
+                    flags |= ServiceFlags::ONEPACKET.bits();
                 }
                 // sh and mh name only the first two flags.
                 let representable = if matches!(scheduler.as_str(), "sh" | "mh") {
@@ -104,8 +105,8 @@ fn service() -> impl Strategy<Value = Service> {
                 } else {
                     0b111
                 };
-                flags |= (sched_bits & representable) * ServiceFlags::SCHED1;
-                svc.flags = ServiceFlags(flags);
+                flags |= (sched_bits & representable) * ServiceFlags::SCHED1.bits();
+                svc.flags = ServiceFlags::from_bits_retain(flags);
                 svc.scheduler = scheduler;
                 svc.pe_name = sip.then(|| "sip".to_string());
                 svc
@@ -145,17 +146,21 @@ fn destination(key: ServiceKey) -> impl Strategy<Value = Destination> {
                     d.port = key.port();
                 }
                 if forward == ForwardMethod::Tunnel {
-                    let flags = [TunnelFlags::NOCSUM, TunnelFlags::CSUM, TunnelFlags::REMCSUM];
+                    let flags = [
+                        TunnelFlags::empty(),
+                        TunnelFlags::CSUM,
+                        TunnelFlags::REMCSUM,
+                    ];
                     match tun {
                         0 => d.tun_type = TunnelType::Ipip,
                         1 => {
                             d.tun_type = TunnelType::Gue;
                             d.tun_port = tun_port;
-                            d.tun_flags = TunnelFlags(flags[csum as usize]);
+                            d.tun_flags = flags[csum as usize];
                         }
                         _ => {
                             d.tun_type = TunnelType::Gre;
-                            d.tun_flags = TunnelFlags(flags[csum as usize % 2]);
+                            d.tun_flags = flags[csum as usize % 2];
                         }
                     }
                 }

@@ -237,7 +237,7 @@ impl Replay {
 /// out of its lookup table).
 fn sendable(svc: &Service) -> Service {
     Service {
-        flags: ServiceFlags(svc.flags.0 & ServiceFlags::USER_MASK),
+        flags: svc.flags & ServiceFlags::USER_MASK,
         stats: Default::default(),
         ..svc.clone()
     }
@@ -246,7 +246,7 @@ fn sendable(svc: &Service) -> Service {
 /// Whether the kernel's service already has every setting of `want`.
 fn same_service(want: &Service, have: &Service) -> bool {
     want.scheduler == have.scheduler
-        && want.flags.0 & ServiceFlags::USER_MASK == have.flags.0 & ServiceFlags::USER_MASK
+        && want.flags & ServiceFlags::USER_MASK == have.flags & ServiceFlags::USER_MASK
         && want.timeout == have.timeout
         && want.netmask == have.netmask
         && want.pe_name == have.pe_name

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use ipvs::{
-    Daemon, DaemonState, Destination, Family, ForwardMethod, Protocol, Service, ServiceFlags,
-    ServiceKey, Timeouts, TunnelFlags, TunnelType,
+    Daemon, DaemonState, Destination, Family, ForwardMethod, PersistenceNetmask, Protocol, Service,
+    ServiceFlags, ServiceKey, Timeouts, TunnelFlags, TunnelType,
 };
 
 use super::address::{atoi, parse_netmask, parse_service, string_to_number};
@@ -86,13 +86,13 @@ pub(crate) fn parse_timeout(value: Option<&[u8]>, min: i64, max: i64) -> Result<
 
 /// ipvsadm's `parse_sched_flags()`. `sched` is the scheduler as given
 /// (empty = the default).
-fn parse_sched_flags(sched: &str, arg: &[u8]) -> Result<u32, CliError> {
+fn parse_sched_flags(sched: &str, arg: &[u8]) -> Result<ServiceFlags, CliError> {
     let sched = if sched.is_empty() {
         DEFAULT_SCHEDULER
     } else {
         sched
     };
-    let mut flags = 0;
+    let mut flags = ServiceFlags::empty();
     // strtok(): empty pieces are skipped.
     let pieces = arg.split(|&b| b == b',').filter(|f| !f.is_empty());
     for flag in pieces.clone() {
@@ -134,7 +134,7 @@ pub(crate) struct Builder {
     pub(crate) svc_port: u16,
     pub(crate) fwmark: u32,
     pub(crate) scheduler: String,
-    pub(crate) flags: u32,
+    pub(crate) flags: ServiceFlags,
     pub(crate) timeout: u32,
     /// IPv4: mask in host order; IPv6: prefix length.
     pub(crate) netmask: u32,
@@ -149,7 +149,7 @@ pub(crate) struct Builder {
     pub(crate) l_threshold: u32,
     pub(crate) tun_type: TunnelType,
     pub(crate) tun_port: u16,
-    pub(crate) tun_flags: u16,
+    pub(crate) tun_flags: TunnelFlags,
     // The daemon (`ce.daemon`).
     pub(crate) state: DaemonState,
     pub(crate) mcast_ifn: String,
@@ -174,7 +174,7 @@ impl Builder {
             svc_port: 0,
             fwmark: 0,
             scheduler: String::new(),
-            flags: 0,
+            flags: ServiceFlags::empty(),
             timeout: 0,
             netmask: u32::MAX,
             pe_name: String::new(),
@@ -187,7 +187,7 @@ impl Builder {
             l_threshold: 0,
             tun_type: TunnelType::Ipip,
             tun_port: 0,
-            tun_flags: TunnelFlags::NOCSUM,
+            tun_flags: TunnelFlags::empty(),
             state: DaemonState::Master,
             mcast_ifn: String::new(),
             syncid: 0,
@@ -305,8 +305,7 @@ impl Builder {
     /// `-b`'s words, checked once the scheduler is known.
     pub(crate) fn apply_sched_flags(&mut self) -> Result<(), CliError> {
         if !self.sched_flags_arg.is_empty() {
-            let sched_bits = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
-            self.flags &= !sched_bits;
+            self.flags.remove(ServiceFlags::SCHED_MASK);
             self.flags |= parse_sched_flags(&self.scheduler, &self.sched_flags_arg)?;
         }
         Ok(())
@@ -335,9 +334,9 @@ impl Builder {
         } else {
             self.scheduler.clone()
         };
-        svc.flags = ServiceFlags(self.flags);
+        svc.flags = self.flags;
         svc.timeout = self.timeout;
-        svc.netmask = self.netmask;
+        svc.netmask = PersistenceNetmask::from_raw(svc.key.family(), self.netmask);
         svc.pe_name = (!self.pe_name.is_empty()).then(|| self.pe_name.clone());
         svc
     }
@@ -353,7 +352,7 @@ impl Builder {
         d.lower_threshold = self.l_threshold;
         d.tun_type = self.tun_type;
         d.tun_port = self.tun_port;
-        d.tun_flags = TunnelFlags(self.tun_flags);
+        d.tun_flags = self.tun_flags;
         d
     }
 
@@ -378,12 +377,13 @@ impl Builder {
     }
 
     fn check_service(&self) -> Result<(), CliError> {
-        if self.fwmark == 0 && self.svc_port == 0 && self.flags & ServiceFlags::PERSISTENT == 0 {
+        if self.fwmark == 0 && self.svc_port == 0 && !self.flags.contains(ServiceFlags::PERSISTENT)
+        {
             return Err(CliError::fail(
                 "Zero port specified for non-persistent service",
             ));
         }
-        if self.flags & ServiceFlags::ONEPACKET != 0
+        if self.flags.contains(ServiceFlags::ONEPACKET)
             && self.fwmark == 0
             && self.svc_protocol != Some(Protocol::Udp)
         {

@@ -218,6 +218,8 @@ pub(crate) fn tunnel_rules(t: TunnelType) -> &'static [(OptClass, Rule)] {
             (TunRemcsum, Exclusive),
         ],
         TunnelType::Gre => &[(TunNocsum, Exclusive), (TunCsum, Exclusive)],
+        // A type the ipvs crate adds later takes no tunnel option yet.
+        _ => &[],
     }
 }
 

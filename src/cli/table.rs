@@ -89,7 +89,7 @@ fn list_format(b: &mut Builder, set: fn(&mut ListFormat)) -> Result<(), CliError
     Ok(())
 }
 
-fn tun_flag(b: &mut Builder, bit: u16) -> Result<(), CliError> {
+fn tun_flag(b: &mut Builder, bit: TunnelFlags) -> Result<(), CliError> {
     b.tun_flags |= bit;
     Ok(())
 }
@@ -247,7 +247,7 @@ pub static OPTIONS: &[OptSpec] = &[
         Set(C::TunPort, |b, v| { b.tun_port = v.number(1, 65535, "tunnel port")? as u16; Ok(()) }))
         .takes(Required("port")),
     OptSpec::new("tun-nocsum", &[], R::Option, "tunnel encapsulation without checksum",
-        Set(C::TunNocsum, |b, _| tun_flag(b, TunnelFlags::NOCSUM))),
+        Set(C::TunNocsum, |b, _| tun_flag(b, TunnelFlags::empty()))),
     OptSpec::new("tun-csum", &[], R::Option, "tunnel encapsulation with checksum",
         Set(C::TunCsum, |b, _| tun_flag(b, TunnelFlags::CSUM))),
     OptSpec::new("tun-remcsum", &[], R::Option, "tunnel encapsulation with remote checksum",

@@ -97,9 +97,10 @@ fn rates(s: &Stats) -> Value {
 /// The persistence granularity as `-M` takes it: a dotted IPv4 mask, or an
 /// IPv6 prefix length.
 fn netmask_text(svc: &Service) -> String {
+    let raw = svc.netmask.raw();
     match svc.key.family() {
-        Family::Inet => Ipv4Addr::from(svc.netmask).to_string(),
-        Family::Inet6 => svc.netmask.to_string(),
+        Family::Inet => Ipv4Addr::from(raw).to_string(),
+        Family::Inet6 => raw.to_string(),
     }
 }
 
@@ -119,7 +120,7 @@ pub fn service(svc: &Service, dests: &[Destination]) -> Value {
         ServiceKey::Fwmark { mark, .. } => (Value::Null, Value::Null, Value::Null, json!(mark)),
     };
     let flags = sched_flags(svc);
-    let persistence = if svc.flags.has(ServiceFlags::PERSISTENT) {
+    let persistence = if svc.flags.contains(ServiceFlags::PERSISTENT) {
         json!({ "timeout": svc.timeout, "netmask": netmask_text(svc) })
     } else {
         Value::Null
@@ -134,7 +135,7 @@ pub fn service(svc: &Service, dests: &[Destination]) -> Value {
         "sched_flags": flags.split(',').filter(|f| !f.is_empty()).collect::<Vec<_>>(),
         "persistence": persistence,
         "pe": svc.pe_name.as_deref().filter(|p| !p.is_empty()),
-        "one_packet": svc.flags.has(ServiceFlags::ONEPACKET),
+        "one_packet": svc.flags.contains(ServiceFlags::ONEPACKET),
         "stats": counters(&svc.stats),
         "rate": rates(&svc.stats),
         "destinations": dests.iter().map(destination).collect::<Vec<_>>(),
@@ -148,6 +149,8 @@ pub(super) fn forward_name(f: ForwardMethod) -> &'static str {
         ForwardMethod::Tunnel => "tunnel",
         ForwardMethod::Route => "route",
         ForwardMethod::Bypass => "bypass",
+        // A method the ipvs crate adds later.
+        _ => "unknown",
     }
 }
 
@@ -157,12 +160,16 @@ fn tunnel(d: &Destination) -> Value {
     if d.forward != ForwardMethod::Tunnel {
         return Value::Null;
     }
-    let checksum = match d.tun_flags.0 {
-        TunnelFlags::NOCSUM => "nocsum".to_string(),
-        TunnelFlags::CSUM => "csum".to_string(),
-        TunnelFlags::REMCSUM => "remcsum".to_string(),
+    let flags = d.tun_flags;
+    let checksum = if flags.is_empty() {
+        "nocsum".to_string()
+    } else if flags == TunnelFlags::CSUM {
+        "csum".to_string()
+    } else if flags == TunnelFlags::REMCSUM {
+        "remcsum".to_string()
+    } else {
         // Not a value the tools set; keep it visible rather than guess.
-        other => other.to_string(),
+        flags.bits().to_string()
     };
     json!({
         "type": d.tun_type.name(),
@@ -257,7 +264,7 @@ impl ConnDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ipvs::{DaemonState, Protocol};
+    use ipvs::{DaemonState, PersistenceNetmask, Protocol};
     use std::net::IpAddr;
 
     fn ip(s: &str) -> IpAddr {
@@ -294,10 +301,9 @@ mod tests {
             port: 53,
         });
         svc.scheduler = "sh".into();
-        svc.flags =
-            ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::ONEPACKET | ServiceFlags::SCHED2);
+        svc.flags = ServiceFlags::PERSISTENT | ServiceFlags::ONEPACKET | ServiceFlags::SCHED2;
         svc.timeout = 600;
-        svc.netmask = 64;
+        svc.netmask = PersistenceNetmask::V6Prefix(64);
         svc.pe_name = Some("sip".into());
         let mut d = Destination::new(ip("::192.0.2.1"), 5353);
         d.forward = ForwardMethod::Masq;
@@ -333,18 +339,18 @@ mod tests {
             mark: u32::MAX,
             family: Family::Inet,
         });
-        svc.netmask = 0xffff_ff00;
-        svc.flags = ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::SCHED1);
+        svc.netmask = PersistenceNetmask::V4(Ipv4Addr::new(255, 255, 255, 0));
+        svc.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
         svc.timeout = 360;
         let mut gue = Destination::new(ip("192.0.2.1"), 80);
         gue.forward = ForwardMethod::Tunnel;
         gue.tun_type = TunnelType::Gue;
         gue.tun_port = 6080;
-        gue.tun_flags = TunnelFlags(TunnelFlags::REMCSUM);
+        gue.tun_flags = TunnelFlags::REMCSUM;
         let mut gre = Destination::new(ip("192.0.2.2"), 80);
         gre.forward = ForwardMethod::Tunnel;
         gre.tun_type = TunnelType::Gre;
-        gre.tun_flags = TunnelFlags(TunnelFlags::CSUM);
+        gre.tun_flags = TunnelFlags::CSUM;
         let v = service(&svc, &[gue, gre, Destination::new(ip("192.0.2.3"), 80)]);
         // The mark is the unsigned 32-bit value (ipvsadm's text says -1).
         assert_eq!(v["fwmark"], json!(4294967295u32));

@@ -149,14 +149,14 @@ pub(super) fn scheduler(svc: &Service) -> &[u8] {
 
 /// Whether any scheduler flag is set (ipvsadm prints the flags then).
 pub(super) fn has_sched_flags(svc: &Service) -> bool {
-    svc.flags.0 & (ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3) != 0
+    svc.flags.intersects(ServiceFlags::SCHED_MASK)
 }
 
 /// ipvsadm's print_sched_flags: the names of the set scheduler flags,
 /// comma-separated; sh and mh name the first two flags after themselves
 /// and ignore the third.
 pub(super) fn sched_flags(svc: &Service) -> String {
-    let names: &[(u32, &str)] = match scheduler(svc) {
+    let names: &[(ServiceFlags, &str)] = match scheduler(svc) {
         b"sh" => &[
             (ServiceFlags::SCHED1, "sh-fallback"),
             (ServiceFlags::SCHED2, "sh-port"),
@@ -173,7 +173,7 @@ pub(super) fn sched_flags(svc: &Service) -> String {
     };
     let set: Vec<&str> = names
         .iter()
-        .filter(|(bit, _)| svc.flags.has(*bit))
+        .filter(|(bit, _)| svc.flags.contains(*bit))
         .map(|(_, name)| *name)
         .collect();
     set.join(",")
@@ -182,9 +182,10 @@ pub(super) fn sched_flags(svc: &Service) -> String {
 /// The persistence netmask as ipvsadm shows it, if not the full mask:
 /// dotted for IPv4 (`inet_ntoa`), a C int prefix length for IPv6.
 pub(super) fn netmask(svc: &Service) -> Option<String> {
+    let raw = svc.netmask.raw();
     match svc.key.family() {
-        Family::Inet => (svc.netmask != u32::MAX).then(|| Ipv4Addr::from(svc.netmask).to_string()),
-        Family::Inet6 => (svc.netmask != 128).then(|| (svc.netmask as i32).to_string()),
+        Family::Inet => (raw != u32::MAX).then(|| Ipv4Addr::from(raw).to_string()),
+        Family::Inet6 => (raw != 128).then(|| (raw as i32).to_string()),
     }
 }
 
@@ -210,7 +211,7 @@ fn write_service_options<W: Write + ?Sized>(
     if has_sched_flags(svc) {
         write!(w, " ({})", sched_flags(svc))?;
     }
-    if svc.flags.has(ServiceFlags::PERSISTENT) {
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
         write!(w, " persistent {}", svc.timeout)?;
         if let Some(mask) = netmask(svc) {
             write!(w, " mask {mask}")?;
@@ -220,7 +221,7 @@ fn write_service_options<W: Write + ?Sized>(
             w.write_all(pe)?;
         }
     }
-    if svc.flags.has(ServiceFlags::ONEPACKET) {
+    if svc.flags.contains(ServiceFlags::ONEPACKET) {
         w.write_all(b" ops")?;
     }
     w.write_all(b"\n")
@@ -234,7 +235,8 @@ pub(super) fn forward_name(f: ForwardMethod) -> &'static str {
         ForwardMethod::Local => "Local",
         ForwardMethod::Tunnel => "Tunnel",
         ForwardMethod::Route => "Route",
-        ForwardMethod::Bypass => "(null)",
+        // ipvsadm has no name for these.
+        _ => "(null)",
     }
 }
 
@@ -253,11 +255,12 @@ fn tun_info(d: &Destination) -> Option<Vec<u8>> {
     if d.forward != ForwardMethod::Tunnel {
         return None;
     }
-    let flag = || tun_flag_name(d.tun_flags.0, ["-c", "+c", "r+c"]);
+    let flag = || tun_flag_name(d.tun_flags.bits(), ["-c", "+c", "r+c"]);
     let mut info = match d.tun_type {
         TunnelType::Ipip => "ipip".to_string(),
         TunnelType::Gue => format!("gue:{}:{}", d.tun_port, flag()),
         TunnelType::Gre => format!("gre:{}", flag()),
+        other => other.name().to_string(),
     }
     .into_bytes();
     info.truncate(15);

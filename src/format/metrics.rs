@@ -172,7 +172,7 @@ pub fn write_metrics<W: Write + ?Sized>(
         .collect();
     header(w, INFO, Kind::Gauge, INFO_HELP, format)?;
     for (svc, labels) in &services {
-        let persistent = if svc.flags.has(ServiceFlags::PERSISTENT) {
+        let persistent = if svc.flags.contains(ServiceFlags::PERSISTENT) {
             svc.timeout.to_string()
         } else {
             String::new()
@@ -420,7 +420,7 @@ mod tests {
             mark: 7,
             family: IpFamily::Inet6,
         });
-        fwm.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+        fwm.flags = ServiceFlags::PERSISTENT;
         fwm.timeout = 300;
         fwm.scheduler = "odd\"name\\".into();
         let v6 = Service::new(ServiceKey::Addr {

@@ -131,7 +131,7 @@ fn write_service_rule(
     w.write_all(label)?;
     w.write_all(b" -s ")?;
     w.write_all(scheduler(svc))?;
-    if svc.flags.has(ServiceFlags::PERSISTENT) {
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
         write!(w, " -p {}", svc.timeout)?;
         if let Some(mask) = netmask(svc) {
             write!(w, " -M {mask}")?;
@@ -141,7 +141,7 @@ fn write_service_rule(
         w.write_all(b" --pe ")?;
         w.write_all(pe)?;
     }
-    if svc.flags.has(ServiceFlags::ONEPACKET) {
+    if svc.flags.contains(ServiceFlags::ONEPACKET) {
         w.write_all(b" -o")?;
     }
     if has_sched_flags(svc) {
@@ -182,7 +182,8 @@ fn forward_switch(f: ForwardMethod) -> &'static str {
         ForwardMethod::Masq => "-m",
         ForwardMethod::Tunnel => "-i",
         ForwardMethod::Local | ForwardMethod::Route => "-g",
-        ForwardMethod::Bypass => "(null)",
+        // ipvsadm has no option for these.
+        _ => "(null)",
     }
 }
 
@@ -206,7 +207,7 @@ fn write_dest_rule<W: Write + ?Sized>(
     if d.forward == ForwardMethod::Tunnel {
         let csum = || {
             tun_flag_name(
-                d.tun_flags.0,
+                d.tun_flags.bits(),
                 ["--tun-nocsum", "--tun-csum", "--tun-remcsum"],
             )
         };
@@ -214,6 +215,7 @@ fn write_dest_rule<W: Write + ?Sized>(
             TunnelType::Ipip => w.write_all(b" --tun-type ipip")?,
             TunnelType::Gue => write!(w, " --tun-type gue --tun-port {} {}", d.tun_port, csum())?,
             TunnelType::Gre => write!(w, " --tun-type gre {}", csum())?,
+            other => write!(w, " --tun-type {}", other.name())?,
         }
     }
     w.write_all(b"\n")

@@ -5,12 +5,12 @@
 //! ipvsadm.c (the `cfmt!` oracle; each call names the ipvsadm function the
 //! format is from). Nothing is typed in from imagination.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use ipvs::conn::ConnEntry;
 use ipvs::{
-    Daemon, DaemonState, Destination, Family, ForwardMethod, Info, Protocol, Service, ServiceFlags,
-    ServiceKey, Stats, Timeouts, TunnelFlags, TunnelType,
+    Daemon, DaemonState, Destination, Family, ForwardMethod, Info, PersistenceNetmask, Protocol,
+    Service, ServiceFlags, ServiceKey, Stats, Timeouts, TunnelFlags, TunnelType,
 };
 
 use super::oracle::cfmt;
@@ -249,14 +249,12 @@ fn service_row_options() {
     // " mask %s", " pe %s", " ops"
     let label = |p: &str, a: &str| cfmt!("%-4s %s", p, a);
     let mut s = svc(Protocol::Udp, "192.0.2.1", 53, "wlc");
-    s.flags = ServiceFlags(
-        ServiceFlags::PERSISTENT
-            | ServiceFlags::ONEPACKET
-            | ServiceFlags::SCHED1
-            | ServiceFlags::SCHED3,
-    );
+    s.flags = ServiceFlags::PERSISTENT
+        | ServiceFlags::ONEPACKET
+        | ServiceFlags::SCHED1
+        | ServiceFlags::SCHED3;
     s.timeout = 300;
-    s.netmask = 0xffff_ff00;
+    s.netmask = PersistenceNetmask::V4(Ipv4Addr::new(255, 255, 255, 0));
     s.pe_name = Some("sip".into());
     let mut want = label("UDP", "192.0.2.1:53");
     want.extend(cfmt!(" %s", "wlc"));
@@ -274,7 +272,7 @@ fn service_row_options() {
     // flag gives empty parentheses.
     let mut s = svc(Protocol::Tcp, "192.0.2.1", 80, "sh");
     s.pe_name = Some("sip".into());
-    s.flags = ServiceFlags(ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3);
+    s.flags = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
     let mut want = label("TCP", "192.0.2.1:80");
     want.extend(cfmt!(" %s (%s)\n", "sh", "sh-fallback,sh-port"));
     assert_eq!(
@@ -282,7 +280,7 @@ fn service_row_options() {
         want
     );
     s.scheduler = "mh".into();
-    s.flags = ServiceFlags(ServiceFlags::SCHED3);
+    s.flags = ServiceFlags::SCHED3;
     let mut want = label("TCP", "192.0.2.1:80");
     want.extend(cfmt!(" %s (%s)\n", "mh", ""));
     assert_eq!(
@@ -292,7 +290,7 @@ fn service_row_options() {
 
     // IPv6: the mask is a prefix length (" mask %i"), 128 not shown
     let mut s = svc(Protocol::Tcp, "2001:db8::1", 80, "rr");
-    s.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = 360;
     let mut want = label("TCP", "[2001:db8::1]:80");
     want.extend(cfmt!(" %s persistent %u\n", "rr", 360u32));
@@ -300,7 +298,7 @@ fn service_row_options() {
         service_row(&s, ListKind::Default, &NumericResolver, true).as_bytes(),
         want
     );
-    s.netmask = 64;
+    s.netmask = PersistenceNetmask::V6Prefix(64);
     let mut want = label("TCP", "[2001:db8::1]:80");
     want.extend(cfmt!(" %s persistent %u mask %i\n", "rr", 360u32, 64i32));
     assert_eq!(
@@ -639,7 +637,7 @@ fn tun_info_rows() {
         let mut d = dest("198.51.100.1", 80, ForwardMethod::Tunnel, 3);
         d.tun_type = t;
         d.tun_port = port;
-        d.tun_flags = TunnelFlags(flags);
+        d.tun_flags = TunnelFlags::from_bits_retain(flags);
         d
     };
     let cases = [
@@ -714,9 +712,9 @@ fn destinations_sorted_unless_nosort() {
 #[test]
 fn save_rules() {
     let mut s = svc(Protocol::Tcp, "192.0.2.10", 80, "wrr");
-    s.flags = ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::SCHED2);
+    s.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED2;
     s.timeout = 600;
-    s.netmask = 0xffff_0000;
+    s.netmask = PersistenceNetmask::V4(Ipv4Addr::new(255, 255, 0, 0));
     s.pe_name = Some("sip".into());
     let dests = [
         dest("198.51.100.2", 80, ForwardMethod::Local, 0),
@@ -747,7 +745,7 @@ fn save_rules() {
 
     // names without -n; pe saved without persistence; -o
     let mut s = svc(Protocol::Udp, "192.0.2.1", 53, "rr");
-    s.flags = ServiceFlags(ServiceFlags::ONEPACKET);
+    s.flags = ServiceFlags::ONEPACKET;
     s.pe_name = Some("sip".into());
     let d = dest("198.51.100.1", 53, ForwardMethod::Route, 1);
     let mut want = cfmt!("-A %s -s %s", "-u www.example.com:domain", "rr");
@@ -766,14 +764,14 @@ fn save_rules() {
 #[test]
 fn save_fwmark_sctp_ipv6_and_tunnels() {
     let mut s = fwm(5, Family::Inet6);
-    s.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = 360;
-    s.netmask = 64;
+    s.netmask = PersistenceNetmask::V6Prefix(64);
     let t = |addr: &str, ty: TunnelType, port: u16, flags: u16| {
         let mut d = dest(addr, 0, ForwardMethod::Tunnel, 1);
         d.tun_type = ty;
         d.tun_port = port;
-        d.tun_flags = TunnelFlags(flags);
+        d.tun_flags = TunnelFlags::from_bits_retain(flags);
         d
     };
     let dests = [
@@ -1115,9 +1113,9 @@ fn no_input_panics() {
             "é",
         ][(rnd() % 5) as usize]
             .into();
-        s.flags = ServiceFlags(rnd() as u32);
+        s.flags = ServiceFlags::from_bits_retain(rnd() as u32);
         s.timeout = rnd() as u32;
-        s.netmask = rnd() as u32;
+        s.netmask = PersistenceNetmask::from_raw(s.key.family(), rnd() as u32);
         s.pe_name = [None, Some(String::new()), Some("x".repeat(40))][(rnd() % 3) as usize].clone();
         s.stats = Stats {
             conns: rnd(),
@@ -1142,7 +1140,7 @@ fn no_input_panics() {
                 d.upper_threshold = rnd() as u32;
                 d.tun_type = tuns[(rnd() % 3) as usize];
                 d.tun_port = rnd() as u16;
-                d.tun_flags = TunnelFlags(rnd() as u16);
+                d.tun_flags = TunnelFlags::from_bits_retain(rnd() as u16);
                 d.stats.inbps = rnd();
                 d
             })

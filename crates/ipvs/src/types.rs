@@ -140,31 +140,47 @@ impl ServiceKey {
     }
 }
 
-/// Service flag bits (`IP_VS_SVC_F_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ServiceFlags(pub u32);
+bitflags::bitflags! {
+    /// Service flag bits (`IP_VS_SVC_F_*`), as the kernel stores them.
+    ///
+    /// Bits this crate does not name are kept as they are
+    /// ([`from_bits_retain`](Self::from_bits_retain)) and shown in hex by
+    /// `Debug`.
+    ///
+    /// ```
+    /// use ipvs::ServiceFlags;
+    /// let mut f = ServiceFlags::PERSISTENT;
+    /// f.insert(ServiceFlags::SCHED1);
+    /// assert!(f.contains(ServiceFlags::PERSISTENT));
+    /// assert_eq!(f.bits(), 0x9);
+    /// assert_eq!(format!("{f:?}"), "ServiceFlags(PERSISTENT | SCHED1)");
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct ServiceFlags: u32 {
+        /// Persistent service: a client sticks to its destination.
+        const PERSISTENT = 0x0001;
+        /// Set by the kernel on every service in its table.
+        const HASHED = 0x0002;
+        /// One-packet scheduling (UDP): each datagram scheduled on its own.
+        const ONEPACKET = 0x0004;
+        /// Scheduler flag 1 (sh and mh: fallback).
+        const SCHED1 = 0x0008;
+        /// Scheduler flag 2 (sh and mh: hash the port too).
+        const SCHED2 = 0x0010;
+        /// Scheduler flag 3.
+        const SCHED3 = 0x0020;
+        // The kernel may send bits this crate predates; keep them.
+        const _ = !0;
+    }
+}
 
 impl ServiceFlags {
-    /// Persistent service: a client sticks to its destination.
-    pub const PERSISTENT: u32 = 0x0001;
-    /// Set by the kernel on every service in its table.
-    pub const HASHED: u32 = 0x0002;
-    /// One-packet scheduling (UDP): each datagram scheduled on its own.
-    pub const ONEPACKET: u32 = 0x0004;
-    /// Scheduler flag 1 (sh and mh: fallback).
-    pub const SCHED1: u32 = 0x0008;
-    /// Scheduler flag 2 (sh and mh: hash the port too).
-    pub const SCHED2: u32 = 0x0010;
-    /// Scheduler flag 3.
-    pub const SCHED3: u32 = 0x0020;
+    /// The three scheduler flags.
+    pub const SCHED_MASK: ServiceFlags = Self::SCHED1.union(Self::SCHED2).union(Self::SCHED3);
     /// Every bit user space may set; HASHED is the kernel's own.
-    pub const USER_MASK: u32 =
-        Self::PERSISTENT | Self::ONEPACKET | Self::SCHED1 | Self::SCHED2 | Self::SCHED3;
-
-    /// Whether any of the bits of `bit` is set.
-    pub fn has(self, bit: u32) -> bool {
-        self.0 & bit != 0
-    }
+    pub const USER_MASK: ServiceFlags = Self::PERSISTENT
+        .union(Self::ONEPACKET)
+        .union(Self::SCHED_MASK);
 }
 
 /// Traffic counters and rate estimates. The kernel keeps 64-bit counters
@@ -193,6 +209,83 @@ pub struct Stats {
     pub outbps: u64,
 }
 
+/// The persistence granularity of a service (`-M`): which client
+/// addresses share a persistent destination.
+///
+/// The kernel keeps one 32-bit field whose meaning depends on the
+/// service's family: an IPv4 mask (sent as a `__be32`) or an IPv6 prefix
+/// length (sent as a host-order `u32`).
+///
+/// ```
+/// use ipvs::{Family, PersistenceNetmask};
+/// use std::net::Ipv4Addr;
+/// let m = PersistenceNetmask::v4(Ipv4Addr::new(255, 255, 255, 0));
+/// assert_eq!(m.raw(), 0xffff_ff00);
+/// assert_eq!(PersistenceNetmask::from_raw(Family::Inet6, 64), PersistenceNetmask::V6Prefix(64));
+/// assert!(PersistenceNetmask::full(Family::Inet).is_full());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersistenceNetmask {
+    /// An IPv4 mask (e.g. 255.255.255.0), for IPv4 services.
+    V4(Ipv4Addr),
+    /// An IPv6 prefix length, for IPv6 services: 1..=128 from the tools;
+    /// a value read back from the kernel is kept as it is.
+    V6Prefix(u32),
+}
+
+impl PersistenceNetmask {
+    /// An IPv4 mask.
+    pub fn v4(mask: Ipv4Addr) -> PersistenceNetmask {
+        PersistenceNetmask::V4(mask)
+    }
+
+    /// An IPv6 prefix length.
+    pub fn v6_prefix(len: u8) -> PersistenceNetmask {
+        PersistenceNetmask::V6Prefix(u32::from(len))
+    }
+
+    /// The whole-address netmask of a family (255.255.255.255 or /128):
+    /// the kernel's default.
+    pub fn full(family: Family) -> PersistenceNetmask {
+        match family {
+            Family::Inet => PersistenceNetmask::V4(Ipv4Addr::BROADCAST),
+            Family::Inet6 => PersistenceNetmask::V6Prefix(128),
+        }
+    }
+
+    /// The netmask of a family from the kernel's field in host order: an
+    /// IPv4 mask for [`Family::Inet`], a prefix length for
+    /// [`Family::Inet6`].
+    pub fn from_raw(family: Family, raw: u32) -> PersistenceNetmask {
+        match family {
+            Family::Inet => PersistenceNetmask::V4(Ipv4Addr::from(raw)),
+            Family::Inet6 => PersistenceNetmask::V6Prefix(raw),
+        }
+    }
+
+    /// The kernel's field in host order: the IPv4 mask as a number, or
+    /// the prefix length.
+    pub fn raw(self) -> u32 {
+        match self {
+            PersistenceNetmask::V4(mask) => u32::from(mask),
+            PersistenceNetmask::V6Prefix(len) => len,
+        }
+    }
+
+    /// The family it is a netmask of.
+    pub fn family(self) -> Family {
+        match self {
+            PersistenceNetmask::V4(_) => Family::Inet,
+            PersistenceNetmask::V6Prefix(_) => Family::Inet6,
+        }
+    }
+
+    /// Whether it is the whole-address netmask of its family.
+    pub fn is_full(self) -> bool {
+        self == PersistenceNetmask::full(self.family())
+    }
+}
+
 /// A virtual service with its options (and, when read back, its counters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -204,9 +297,9 @@ pub struct Service {
     pub flags: ServiceFlags,
     /// Persistence timeout in seconds (meaningful with `PERSISTENT`).
     pub timeout: u32,
-    /// Persistence netmask: an IPv4 mask in host order for IPv4 services
-    /// (e.g. 0xffffffff), a prefix length for IPv6 services.
-    pub netmask: u32,
+    /// Persistence netmask: an IPv4 mask for IPv4 services, a prefix
+    /// length for IPv6 services. It travels as the key's family says.
+    pub netmask: PersistenceNetmask,
     /// Persistence engine (e.g. "sip").
     pub pe_name: Option<String>,
     /// Counters (zero in a request).
@@ -217,10 +310,7 @@ impl Service {
     /// A service with the kernel's usual settings: the wlc scheduler, no
     /// persistence, a whole-address netmask.
     pub fn new(key: ServiceKey) -> Service {
-        let netmask = match key.family() {
-            Family::Inet => u32::MAX,
-            Family::Inet6 => 128,
-        };
+        let netmask = PersistenceNetmask::full(key.family());
         Service {
             key,
             scheduler: "wlc".to_string(),
@@ -235,6 +325,7 @@ impl Service {
 
 /// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ForwardMethod {
     /// NAT (masquerading): the director rewrites the destination address.
     Masq,
@@ -276,6 +367,7 @@ impl ForwardMethod {
 
 /// Encapsulation of a tunnelling destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum TunnelType {
     /// IP in IP.
     #[default]
@@ -316,17 +408,29 @@ impl TunnelType {
     }
 }
 
-/// Tunnel checksum flag bits (`IP_VS_TUNNEL_ENCAP_FLAG_*`); 0 = no checksum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TunnelFlags(pub u16);
-
-impl TunnelFlags {
-    /// No bit set: no checksum in the encapsulation.
-    pub const NOCSUM: u16 = 0;
-    /// A checksum in the encapsulation.
-    pub const CSUM: u16 = 1 << 0;
-    /// Remote checksum offload.
-    pub const REMCSUM: u16 = 1 << 1;
+bitflags::bitflags! {
+    /// Tunnel checksum flag bits (`IP_VS_TUNNEL_ENCAP_FLAG_*`) of a GUE or
+    /// GRE destination.
+    ///
+    /// The kernel's `IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM` is 0, so "no checksum"
+    /// is not a flag but the empty set, [`TunnelFlags::empty`] (the
+    /// default).
+    ///
+    /// ```
+    /// use ipvs::TunnelFlags;
+    /// assert_eq!(TunnelFlags::default(), TunnelFlags::empty());
+    /// assert_eq!(TunnelFlags::REMCSUM.bits(), 2);
+    /// assert_eq!(format!("{:?}", TunnelFlags::CSUM), "TunnelFlags(CSUM)");
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct TunnelFlags: u16 {
+        /// A checksum in the encapsulation.
+        const CSUM = 1 << 0;
+        /// Remote checksum offload.
+        const REMCSUM = 1 << 1;
+        // The kernel may send bits this crate predates; keep them.
+        const _ = !0;
+    }
 }
 
 /// A real server of a virtual service.
@@ -431,6 +535,7 @@ impl Info {
 
 /// Role of a connection-sync daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DaemonState {
     /// Sends the director's connections.
     Master,

@@ -50,7 +50,7 @@ fn kernel(entries: Vec<(Service, Vec<Destination>)>) -> Vec<VirtualService> {
     entries
         .into_iter()
         .map(|(mut service, dests)| {
-            service.flags.0 |= ServiceFlags::HASHED;
+            service.flags |= ServiceFlags::HASHED;
             service.stats.conns = 42;
             let dests = dests
                 .into_iter()
@@ -75,7 +75,7 @@ fn run(table: &mut Vec<VirtualService>, changes: &[Change]) {
         match change {
             Change::AddService(s) => {
                 assert!(table.iter().all(|e| e.service.key != s.key), "EEXIST");
-                assert_eq!(s.flags.0 & ServiceFlags::HASHED, 0, "sent HASHED");
+                assert!(!s.flags.contains(ServiceFlags::HASHED), "sent HASHED");
                 table.push(VirtualService {
                     service: s.clone(),
                     destinations: vec![],
@@ -436,7 +436,7 @@ fn big_tables_replay_and_plan_in_linear_time() {
 #[test]
 fn flags_the_kernel_adds_are_not_a_difference_and_not_sent_back() {
     let mut persistent = svc(key(80), "sh");
-    persistent.flags = ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::SCHED1);
+    persistent.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
     persistent.timeout = 300;
     let current = kernel(vec![(persistent.clone(), vec![])]);
     let desired = desired_table(&lines(vec![Command::AddService(persistent.clone())])).unwrap();

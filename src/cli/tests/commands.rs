@@ -10,8 +10,8 @@ fn cli_director_command_lines() {
     let s = add_service("-A -t 192.168.56.200:80 -s wrr");
     assert_eq!(s.key, tcp("192.168.56.200", 80));
     assert_eq!(s.scheduler, "wrr");
-    assert_eq!(s.flags, ServiceFlags(0));
-    assert_eq!(s.netmask, u32::MAX);
+    assert_eq!(s.flags, ServiceFlags::empty());
+    assert_eq!(s.netmask.raw(), u32::MAX);
     assert_eq!(s.timeout, 0);
     assert_eq!(s.pe_name, None);
 

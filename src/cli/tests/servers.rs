@@ -161,23 +161,23 @@ fn cli_tunnel_options() {
             ForwardMethod::Tunnel,
             TunnelType::Gue,
             6080,
-            TunnelFlags(TunnelFlags::REMCSUM)
+            TunnelFlags::REMCSUM
         )
     );
     let (_, d) = add_dest(&format!("{base} -i --tun-type gre --tun-csum"));
     assert_eq!(
         (d.tun_type, d.tun_port, d.tun_flags),
-        (TunnelType::Gre, 0, TunnelFlags(TunnelFlags::CSUM))
+        (TunnelType::Gre, 0, TunnelFlags::CSUM)
     );
     let (_, d) = add_dest(&format!("{base} -i --tun-type ipip"));
     assert_eq!(
         (d.tun_type, d.tun_flags),
-        (TunnelType::Ipip, TunnelFlags(0))
+        (TunnelType::Ipip, TunnelFlags::empty())
     );
     let (_, d) = add_dest(&format!(
         "{base} -i --tun-type gue --tun-port 1 --tun-nocsum"
     ));
-    assert_eq!(d.tun_flags, TunnelFlags(TunnelFlags::NOCSUM));
+    assert_eq!(d.tun_flags, TunnelFlags::empty());
     // The generic check comes first: -d takes no tunnel options.
     assert_fail(
         "-d -t 1.2.3.4:80 -r 5.6.7.8 --tun-type gue",

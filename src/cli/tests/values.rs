@@ -36,10 +36,7 @@ fn cli_weight_and_thresholds() {
 fn cli_persistent_timeout() {
     let base = "-A -t 1.2.3.4:80";
     let s = add_service(&format!("{base} -p"));
-    assert_eq!(
-        (s.flags, s.timeout),
-        (ServiceFlags(ServiceFlags::PERSISTENT), 360)
-    );
+    assert_eq!((s.flags, s.timeout), (ServiceFlags::PERSISTENT, 360));
     assert_eq!(add_service(&format!("{base} -p 1")).timeout, 1);
     assert_eq!(add_service(&format!("{base} -p 2678400")).timeout, 2678400);
     assert_eq!(add_service(&format!("{base} -p300")).timeout, 300);
@@ -289,10 +286,10 @@ fn cli_zero_port_and_ops() {
         "One-Packet Scheduling is only for UDP virtual services",
     );
     let s = add_service("-A -u 1.2.3.4:53 -o");
-    assert_eq!(s.flags, ServiceFlags(ServiceFlags::ONEPACKET));
+    assert_eq!(s.flags, ServiceFlags::ONEPACKET);
     assert!(add_service("-A -f 1 --ops")
         .flags
-        .has(ServiceFlags::ONEPACKET));
+        .contains(ServiceFlags::ONEPACKET));
     // The zero-port check comes before the ops check.
     assert_fail(
         "-A -t 1.2.3.4 -o",
@@ -304,7 +301,7 @@ fn cli_zero_port_and_ops() {
 fn cli_ipv6_and_fwmark() {
     let s = add_service("-A -t [2001:db8::1]:80");
     assert_eq!(s.key, tcp("2001:db8::1", 80));
-    assert_eq!(s.netmask, 128);
+    assert_eq!(s.netmask.raw(), 128);
     let s = add_service("-A -f 1 -6");
     assert_eq!(
         s.key,
@@ -313,7 +310,7 @@ fn cli_ipv6_and_fwmark() {
             family: Family::Inet6
         }
     );
-    assert_eq!(s.netmask, 128);
+    assert_eq!(s.netmask.raw(), 128);
     let s = add_service("-A -f 4294967295");
     assert_eq!(
         s.key,
@@ -322,7 +319,7 @@ fn cli_ipv6_and_fwmark() {
             family: Family::Inet
         }
     );
-    assert_eq!(s.netmask, u32::MAX);
+    assert_eq!(s.netmask.raw(), u32::MAX);
     // parse_options(): case '6' (the message has its own newline).
     let e = err("-A -6 -f 1");
     assert_eq!(e.render("ipvsadm"), "-6 used before -f\n\n");
@@ -352,10 +349,13 @@ fn cli_ipv6_and_fwmark() {
 #[test]
 fn cli_netmask() {
     let s = add_service("-A -t 1.2.3.4:80 -p -M 255.255.255.0");
-    assert_eq!(s.netmask, 0xffff_ff00);
-    assert_eq!(add_service("-A -t 1.2.3.4:80 -M mask").netmask, 0xffff_0000);
+    assert_eq!(s.netmask.raw(), 0xffff_ff00);
     assert_eq!(
-        add_service("-A -t 1.2.3.4:80 -M 0xffffff00").netmask,
+        add_service("-A -t 1.2.3.4:80 -M mask").netmask.raw(),
+        0xffff_0000
+    );
+    assert_eq!(
+        add_service("-A -t 1.2.3.4:80 -M 0xffffff00").netmask.raw(),
         0xffff_ff00
     );
     assert_fail(
@@ -363,10 +363,10 @@ fn cli_netmask() {
         "illegal virtual server persistent mask specified",
     );
     // IPv6: atoi() of a prefix length 1..128.
-    assert_eq!(add_service("-A -t [::1]:80 -M 64").netmask, 64);
-    assert_eq!(add_service("-A -t [::1]:80 -M 64junk").netmask, 64);
-    assert_eq!(add_service("-A -f 1 -6 -M 1").netmask, 1);
-    assert_eq!(add_service("-A -f 1 -6 -M 128").netmask, 128);
+    assert_eq!(add_service("-A -t [::1]:80 -M 64").netmask.raw(), 64);
+    assert_eq!(add_service("-A -t [::1]:80 -M 64junk").netmask.raw(), 64);
+    assert_eq!(add_service("-A -f 1 -6 -M 1").netmask.raw(), 1);
+    assert_eq!(add_service("-A -f 1 -6 -M 128").netmask.raw(), 128);
     for bad in ["0", "129", "x", "-64", "ffff::"] {
         let e = parse_words(&["-A", "-t", "[::1]:80", "-M", bad]).unwrap_err();
         assert_eq!(
@@ -376,8 +376,8 @@ fn cli_netmask() {
         );
     }
     // The family is the one known when -M is read: later -t/-6 reset it.
-    assert_eq!(add_service("-A -M 64 -t [::1]:80").netmask, 128);
-    assert_eq!(add_service("-A -f 1 -M 64 -6").netmask, 128);
+    assert_eq!(add_service("-A -M 64 -t [::1]:80").netmask.raw(), 128);
+    assert_eq!(add_service("-A -f 1 -M 64 -6").netmask.raw(), 128);
     assert_fail(
         "-A -M 255.255.255.0 -f 1 -6 -M 64",
         "multiple 'netmask' options specified",
@@ -416,7 +416,7 @@ fn cli_scheduler_and_pe() {
 
 #[test]
 fn cli_sched_flags() {
-    let flags = |line: &str| add_service(line).flags.0;
+    let flags = |line: &str| add_service(line).flags.bits();
     assert_eq!(
         flags("-A -t 1.2.3.4:80 -b flag-1,flag-2,flag-3"),
         0x8 | 0x10 | 0x20
@@ -457,7 +457,7 @@ fn cli_sched_flags() {
     assert_fail("-A -t 1.2.3.4:80 -b ,", "invalid scheduler flag `,'");
     // An empty -b sets nothing but counts as given.
     match parse_words(&["-A", "-t", "1.2.3.4:80", "-b", ""]).unwrap() {
-        Command::AddService(s) => assert_eq!(s.flags.0, 0),
+        Command::AddService(s) => assert_eq!(s.flags.bits(), 0),
         c => panic!("{c:?}"),
     }
     assert_fail(

@@ -112,6 +112,7 @@ fn what_it_moves(d: &Daemon) -> &'static str {
     match d.state {
         DaemonState::Master => "sends no connection to the backup",
         DaemonState::Backup => "receives no connection from the master",
+        _ => "syncs no connection",
     }
 }
 
@@ -292,7 +293,7 @@ fn persistence(view: &SyncView, services: &[VirtualService], out: &mut Vec<Findi
     let persistent = || {
         services
             .iter()
-            .filter(|s| s.service.flags.has(ServiceFlags::PERSISTENT))
+            .filter(|s| s.service.flags.contains(ServiceFlags::PERSISTENT))
     };
     let needs = [
         ("sloppy_tcp", view.params.sloppy_tcp, Protocol::Tcp),

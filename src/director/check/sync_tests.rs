@@ -37,7 +37,7 @@ fn service(key: &str, persistent: bool) -> VirtualService {
     };
     let mut service = Service::new(key);
     if persistent {
-        service.flags = ServiceFlags(ServiceFlags::PERSISTENT);
+        service.flags = ServiceFlags::PERSISTENT;
         service.timeout = 300;
     }
     let mut d = Destination::new("198.51.100.11".parse().unwrap(), 80);

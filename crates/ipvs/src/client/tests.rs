@@ -1,7 +1,7 @@
 //! The client against the fake kernel: the table read whole and
 //! consistently while another process changes it, and batches.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::testing::{FakeKernel, FakeRequest};
 use crate::*;
@@ -145,9 +145,9 @@ fn settings_round_trip_through_the_fake_kernel() {
     let mut ipvs = kernel.connect().unwrap();
     let mut svc = Service::new(key(1));
     svc.scheduler = "sh".into();
-    svc.flags = ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::SCHED1);
+    svc.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
     svc.timeout = 600;
-    svc.netmask = 0xffff_ff00;
+    svc.netmask = PersistenceNetmask::V4(Ipv4Addr::new(255, 255, 255, 0));
     let mut d = Destination::new("2001:db8::7".parse().unwrap(), 6080);
     d.forward = ForwardMethod::Tunnel;
     d.tun_type = TunnelType::Gue;

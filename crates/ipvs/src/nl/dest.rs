@@ -136,7 +136,7 @@ pub(crate) fn attrs(dest: &Destination) -> Vec<DestAttr> {
         DestAttr::Weight(dest.weight as u32),
         DestAttr::TunType(dest.tun_type.code()),
         DestAttr::TunPort(dest.tun_port),
-        DestAttr::TunFlags(dest.tun_flags.0),
+        DestAttr::TunFlags(dest.tun_flags.bits()),
         DestAttr::UThresh(dest.upper_threshold),
         DestAttr::LThresh(dest.lower_threshold),
     ]
@@ -206,7 +206,9 @@ fn read_nest(nest: &[u8], service_family: Family) -> Result<Destination> {
                     .ok_or_else(|| malformed("destination with an unknown tunnel type"))?
             }
             DEST_ATTR_TUN_PORT => dest.tun_port = be16(value)?,
-            DEST_ATTR_TUN_FLAGS => dest.tun_flags = TunnelFlags(checked(parse_u16(value))?),
+            DEST_ATTR_TUN_FLAGS => {
+                dest.tun_flags = TunnelFlags::from_bits_retain(checked(parse_u16(value))?)
+            }
             _ => {}
         }
     }

@@ -153,11 +153,11 @@ pub(crate) fn attrs(svc: &Service) -> Vec<SvcAttr> {
         // The whole flag word is sent, as libipvs does: an edit replaces
         // every flag.
         SvcAttr::Flags {
-            flags: svc.flags.0,
+            flags: svc.flags.bits(),
             mask: u32::MAX,
         },
         SvcAttr::Timeout(svc.timeout),
-        SvcAttr::Netmask(netmask_to_wire(svc.key.family(), svc.netmask)),
+        SvcAttr::Netmask(netmask_to_wire(svc.key.family(), svc.netmask.raw())),
     ]);
     attrs
 }
@@ -249,10 +249,13 @@ impl Parts {
             }
         };
         Ok(Service {
-            netmask: netmask_from_wire(key.family(), self.netmask),
+            netmask: PersistenceNetmask::from_raw(
+                key.family(),
+                netmask_from_wire(key.family(), self.netmask),
+            ),
             key,
             scheduler: self.sched.unwrap_or_default(),
-            flags: ServiceFlags(self.flags),
+            flags: ServiceFlags::from_bits_retain(self.flags),
             timeout: self.timeout,
             pe_name: self.pe.filter(|p| !p.is_empty()),
             stats: stats::pick(self.stats64, self.stats32),

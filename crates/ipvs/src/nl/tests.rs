@@ -71,9 +71,9 @@ fn sample_service() -> Service {
         port: 53,
     });
     svc.scheduler = "sh".into();
-    svc.flags = ServiceFlags(ServiceFlags::PERSISTENT | ServiceFlags::SCHED1);
+    svc.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
     svc.timeout = 600;
-    svc.netmask = 0xffff_ff00;
+    svc.netmask = PersistenceNetmask::V4(std::net::Ipv4Addr::new(255, 255, 255, 0));
     svc.pe_name = Some("sip".into());
     svc.stats = sample_stats();
     svc
@@ -87,7 +87,7 @@ fn sample_dest() -> Destination {
     d.lower_threshold = 10;
     d.tun_type = TunnelType::Gue;
     d.tun_port = 5555;
-    d.tun_flags = TunnelFlags(TunnelFlags::REMCSUM);
+    d.tun_flags = TunnelFlags::REMCSUM;
     d.active_conns = 3;
     d.inactive_conns = 4;
     d
