@@ -67,24 +67,10 @@ http_server rs2 :: 80 rs2
 # them), then SIP-looking datagrams whose Call-ID the sip engine keeps as
 # its persistence data. Prints, per service, how many real servers answered.
 # shellcheck disable=SC2016 # python source
-CLIENT='
-import socket, sys
-def get(host, port):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.settimeout(10)
-        s.connect((host, port))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.split(b"\r\n\r\n", 1)[1].decode().strip()
+CLIENT=$NT_PY_FETCH'
 for host, port, n in (("198.51.100.10", 80, 6), ("2001:db8:100::10", 80, 6),
                       ("198.51.100.10", 8080, 3)):
-    print(host, port, len(set(get(host, port) for _ in range(n))))
+    print(host, port, len(set(fetch(host, port) for _ in range(n))))
 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
     for call in ("a84b4c76e66710@pc33.example.org", "f81d4fae-7dec@pc34.example.org"):
         s.sendto(("OPTIONS sip:vip.example.org SIP/2.0\r\nCall-ID: %s\r\n"

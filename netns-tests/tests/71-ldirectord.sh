@@ -187,21 +187,7 @@ wait_stage() {
 
 # The clients: 6 requests to the NAT service, 3 to the fwmark service, 3 to
 # the IPv6 service, in one process; one answer (a server's name) or error a line.
-CLIENT_PY='
-import socket, sys
-def fetch(host, port):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect((host, port))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data.split(b"\r\n\r\n", 1)[1].decode().strip()
+CLIENT_PY=$NT_PY_FETCH'
 vip, vip6 = sys.argv[1:3]
 for host, port, n in ((vip, 80, 6), (vip, 8080, 3), (vip6, 80, 3)):
     for _ in range(n):

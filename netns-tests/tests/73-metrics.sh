@@ -77,26 +77,12 @@ EOF
 
 # The client: every request in one process (each process start costs up
 # to 0.4 s under TCG). Prints one line per answer.
-CLIENT_PY='
-import socket, sys
+CLIENT_PY=$NT_PY_FETCH'
 def get(host, port):
     try:
         print(fetch(host, port))
     except OSError as e:
         print("%s port %d: %s" % (host, port, e))
-def fetch(host, port):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect((host, port))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data.split(b"\r\n\r\n", 1)[1].decode().strip()
 def echo(host, port, n):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(10)
