@@ -152,19 +152,33 @@ else
   NT_DAD_INHERITED=0
 fi
 
-# mkns NS...: fresh namespaces with lo up and no IPv6 duplicate address
-# detection. One ip process adds them all; each costs ~100 ms under TCG.
-mkns() {
-  local ns real
+# _nt_addns NS...: fresh namespaces (lo still down), recorded for cleanup.
+# One ip process adds them all: each process costs ~50 ms under TCG.
+_nt_addns() {
+  local ns
   for ns in "$@"; do
     printf 'netns add %s\n' "$NT_PREFIX$ns"
   done | ip -batch -
   for ns in "$@"; do
-    real=$NT_PREFIX$ns
-    printf '%s\n' "$real" >>"$NT_STATE/netns"
-    ip -n "$real" link set lo up
-    ((NT_DAD_INHERITED)) || ip netns exec "$real" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-      net.ipv6.conf.default.accept_dad=0
+    printf '%s\n' "$NT_PREFIX$ns"
+  done >>"$NT_STATE/netns"
+}
+
+# _nt_nodad NS: no IPv6 duplicate address detection in NS, where the
+# kernel does not inherit the guest's setting.
+_nt_nodad() {
+  ((NT_DAD_INHERITED)) || ip netns exec "$NT_PREFIX$1" sysctl -qw \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# mkns NS...: fresh namespaces with lo up and no IPv6 duplicate address
+# detection.
+mkns() {
+  local ns
+  _nt_addns "$@"
+  for ns in "$@"; do
+    ip -n "$NT_PREFIX$ns" link set lo up
+    _nt_nodad "$ns"
   done
 }
 
@@ -174,10 +188,12 @@ mkns() {
 # ("address not unicast"), so compat tests need this to add servers.
 mkns_docnet() {
   local ns
+  _nt_addns "$@"
   for ns in "$@"; do
-    mkns "$ns"
-    # One ip process for all of it: each process costs ~50 ms under TCG.
+    _nt_nodad "$ns"
+    # One ip process for all of it, lo included.
     ip -n "$NT_PREFIX$ns" -batch - <<'EOF'
+link set lo up
 link add eth0 type dummy
 addr add 192.0.2.254/24 dev eth0
 addr add 198.51.100.254/24 dev eth0
@@ -188,17 +204,36 @@ EOF
   done
 }
 
-# delns NS...: tear a namespace down now (else it goes at exit).
+# delns NS...: tear namespaces down now (else they go at exit).
 delns() {
-  local ns real pids
+  local ns real left=() kept=()
   for ns in "$@"; do
-    real=$NT_PREFIX$ns
+    _NT_GONE+=("$NT_PREFIX$ns")
+  done
+  _nt_delns_real
+  mapfile -t left <"$NT_STATE/netns"
+  for real in "${left[@]}"; do
+    for ns in "$@"; do
+      [[ $real == "$NT_PREFIX$ns" ]] && continue 2
+    done
+    kept+=("$real")
+  done
+  { ((${#kept[@]} == 0)) || printf '%s\n' "${kept[@]}"; } >"$NT_STATE/netns"
+}
+
+# _nt_delns_real: deletes the namespaces (full names) in _NT_GONE, and
+# empties it: what runs in them is killed, then one ip process deletes them.
+_NT_GONE=()
+_nt_delns_real() {
+  local real pids
+  ((${#_NT_GONE[@]})) || return 0
+  for real in "${_NT_GONE[@]}"; do
     pids=$(ip netns pids "$real" 2>/dev/null || true)
     # shellcheck disable=SC2086 # a list of pids
     [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
-    ip netns del "$real" 2>/dev/null || true
-    sed -i "\\|^$real\$|d" "$NT_STATE/netns"
   done
+  printf 'netns del %s\n' "${_NT_GONE[@]}" | ip -force -batch - 2>/dev/null || true
+  _NT_GONE=()
 }
 
 # addr NS IF ADDR...: ADDR in CIDR form; "-" adds nothing. One ip process.
@@ -338,6 +373,13 @@ _nt_started() {
   return 1
 }
 
+# nap SECONDS: sleep(1) without starting a process: a read that times out
+# on a FIFO this shell holds both ends of (nobody ever writes to it).
+# Polling loops call it often, and a process start costs much under TCG.
+mkfifo "$NT_STATE/nap"
+exec {_NT_NAP_FD}<>"$NT_STATE/nap"
+nap() { read -r -t "$1" -u "$_NT_NAP_FD" _ || true; }
+
 # wait_for SECONDS CMD...: polls CMD (a program or function; its output is
 # discarded) until it succeeds, first every 0.1 s, backing off to 1 s, for at
 # most SECONDS of wall time. Give SECONDS with a margin for a machine
@@ -352,7 +394,7 @@ wait_for() {
     "$@" >/dev/null 2>&1 </dev/null || rc=$?
     ((rc == 0)) && return 0
     ((rc != 2 && SECONDS - t0 < limit)) || break
-    sleep "$nap"
+    nap "$nap"
     case $nap in 0.1) nap=0.2 ;; 0.2) nap=0.5 ;; *) nap=1 ;; esac
   done
   printf '%s\n' "wait_for: gave up after $((SECONDS - t0)) s (limit $limit s) waiting for: $*" \
@@ -385,7 +427,7 @@ lvs_nat_network() {
 on_exit() { printf '%s\n' "$*" >>"$NT_STATE/on_exit"; }
 
 _nt_cleanup() {
-  local cmd real pid pids
+  local cmd pid
   if [[ -s $NT_STATE/on_exit ]]; then
     while IFS= read -r cmd; do
       eval "$cmd" || true
@@ -394,12 +436,8 @@ _nt_cleanup() {
   while read -r pid; do
     kill -KILL "$pid" 2>/dev/null || true
   done <"$NT_STATE/pids"
-  while read -r real; do
-    pids=$(ip netns pids "$real" 2>/dev/null || true)
-    # shellcheck disable=SC2086 # a list of pids
-    [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
-    ip netns del "$real" 2>/dev/null || true
-  done <"$NT_STATE/netns"
+  mapfile -t _NT_GONE <"$NT_STATE/netns"
+  _nt_delns_real
   rm -rf "$NT_STATE"
 }
 

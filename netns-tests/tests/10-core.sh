@@ -210,8 +210,8 @@ EOF
 # -h: called as ipvsadm, ipvsadm's text byte for byte; called as rsvsadm,
 # ipvsadm's text (its own name in it), then rsvsadm's own commands and
 # options and its version.
-# (Both names are links, so this holds when $RSVSADM is itself named
-# ipvsadm, as the package test runs this file against /usr/sbin/ipvsadm.)
+# (Both names are links, so this holds whatever $RSVSADM is named, even
+# ipvsadm, as the package installs it.)
 mkdir -p "$NT_STATE/as-ipvsadm" "$NT_STATE/as-rsvsadm"
 ln -sf "$RSVSADM" "$NT_STATE/as-ipvsadm/ipvsadm"
 ln -sf "$RSVSADM" "$NT_STATE/as-rsvsadm/rsvsadm"

@@ -176,7 +176,7 @@ port_mapping_director() {
   local got i
   got=$(for ((i = 0; i < 4; i++)); do
     in_ns cl curl -sS --max-time 5 http://203.0.113.58:8888/ 2>&1 || echo failed
-    sleep 1.2
+    nap 1.2
   done | tr '\n' '|')
   case $got in
     "This is 198.51.100.71.|This is 198.51.100.72.|This is 198.51.100.71.|This is 198.51.100.72.|" | \

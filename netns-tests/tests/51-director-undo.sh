@@ -39,7 +39,9 @@ case $tool in
   *) changing=1 ;;
 esac
 if ((changing)) && [[ -n \${FAIL_AT:-} ]]; then
-  n=\$((\$(cat "\$FAIL_COUNT" 2>/dev/null || echo 0) + 1))
+  n=0
+  [[ -e \$FAIL_COUNT ]] && n=\$(<"\$FAIL_COUNT")
+  n=\$((n + 1))
   echo "\$n" >"\$FAIL_COUNT"
   if ((n == FAIL_AT)); then
     echo "$tool: injected failure (changing call \$n)" >&2
@@ -52,7 +54,8 @@ EOF
   done
 }
 
-# Everything a setup may change in NS, one item a line.
+# Everything a setup may change in NS, one item a line. (It is read after
+# every injected failure: one ip process lists links and addresses.)
 host_state() {
   in_ns "$1" bash -c '
     for f in ipv4/ip_forward ipv6/conf/all/forwarding \
@@ -60,79 +63,88 @@ host_state() {
       ipv4/conf/eth0/send_redirects ipv4/conf/all/arp_ignore \
       ipv4/conf/all/arp_announce ipv4/conf/all/rp_filter; do
       v=absent
-      { v=$(</proc/sys/net/$f); } 2>/dev/null
+      [[ -e /proc/sys/net/$f ]] && v=$(</proc/sys/net/$f)
       printf "%s=%s\n" "$f" "$v"
     done
     nft list ruleset
     iptables -w -t nat -S
     ip6tables -w -t nat -S
-    ip -br link
-    ip -br addr'
+    printf "%s\n" "link show" "addr show" | ip -br -batch -'
 }
 
-# The steps rsvsadm would make for a setup command, one a line.
+# planned_steps NS ARGS...: the steps rsvsadm would make for `setup ARGS`
+# in NS, into the array STEPS.
 planned_steps() {
-  local ns=$1
+  local ns=$1 line
   shift
-  in_ns "$ns" "$RSVSADM" setup "$@" --dry-run | sed -n 's/^would: //p'
+  STEPS=()
+  while IFS= read -r line; do
+    if [[ $line == "would: "* ]]; then STEPS+=("${line#would: }"); fi
+  done < <(in_ns "$ns" "$RSVSADM" setup "$@" --dry-run)
 }
 
-# run_failing NS K STEPS ARGS...: runs `rsvsadm setup ARGS` in NS with a
-# failure injected at step K of STEPS (the planned steps). Prints its
-# stderr; returns its exit status.
+# A kernel parameter of an interface the same command creates: its
+# /proc/sys file does not exist before the run (nothing to make fail), and
+# it goes with the interface (nothing to undo).
+is_new_link_param() { [[ $1 =~ ^net\.[^\ ]+\ =\ [^\ ]+$ ]]; }
+
+# run_failing NS K ARGS...: runs `rsvsadm setup ARGS` in NS with a failure
+# injected at step K (1-based) of STEPS. Prints its stderr; returns its exit
+# status. (bash alone picks the step: this runs for every step of every
+# case, and a process start costs much under emulation.)
 run_failing() {
-  local ns=$1 k=$2 steps=$3 step n
-  shift 3
-  step=$(sed -n "${k}p" <<<"$steps")
+  local ns=$1 k=$2 step i n=0
+  shift 2
+  step=${STEPS[k - 1]}
   if [[ $step =~ ^(net\.[^ ]+)\ = ]]; then
     local path=/proc/sys/${BASH_REMATCH[1]//.//}
     in_ns "$ns" bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
       shift && exec "$@" 2>&1 >/dev/null' _ "$path" "$RSVSADM" setup "$@"
   else
     # The how-many-th step of those that call a tool.
-    n=$(head -n "$k" <<<"$steps" | grep -cv '^net\.' || true)
+    for ((i = 0; i < k; i++)); do
+      [[ ${STEPS[i]} == net.* ]] || n=$((n + 1))
+    done
     rm -f "$COUNT"
     in_ns "$ns" env PATH="$WRAP:$PATH" FAIL_AT="$n" FAIL_COUNT="$COUNT" \
       "$RSVSADM" setup "$@" 2>&1 >/dev/null
   fi
 }
 
-# A step that leaves something to take back: all but a kernel parameter of
-# an interface the same command creates (it goes with the interface).
-undoable() { grep -cv '^net\..* = [^ ]*$' || true; }
-
 # each_step_fails NAME NS ARGS...: for every planned step of `setup ARGS`
 # in NS, a run failing at that step must fail, undo each step made before
 # it, and leave NS as it was.
 each_step_fails() {
-  local name=$1 ns=$2 steps count k before out rc after made
+  local name=$1 ns=$2 count k before out rc after made undone line
   shift 2
-  steps=$(planned_steps "$ns" "$@")
-  count=$(grep -c . <<<"$steps" || true)
+  planned_steps "$ns" "$@"
+  count=${#STEPS[@]}
   check "$name: setup plans steps to fail at" test "$count" -gt 0
   before=$(host_state "$ns")
+  # made: how many of the steps before step k leave something to undo.
+  made=0
   for ((k = 1; k <= count; k++)); do
-    local step
-    step=$(sed -n "${k}p" <<<"$steps")
-    if [[ $step =~ ^net\.[^\ ]+\ =\ [^\ ]+$ ]]; then
-      # Its /proc/sys file does not exist before the run that creates its
-      # interface: nothing to mount over (and nothing to undo).
+    local step=${STEPS[k - 1]}
+    if is_new_link_param "$step"; then
       continue
     fi
     rc=0
-    out=$(run_failing "$ns" "$k" "$steps" "$@") || rc=$?
+    out=$(run_failing "$ns" "$k" "$@") || rc=$?
     local what="$name: failure at step $k ($step)"
     if ((rc != 0)); then ok "$what: setup fails"; else fail "$what: setup fails" "exit 0" "$out"; fi
-    made=$(head -n "$((k - 1))" <<<"$steps" | undoable)
-    check_eq "$what: each step made before it is undone" "$made" \
-      "$(grep -c '^rsvsadm: undone: ' <<<"$out" || true)"
-    if grep -q 'could not undo' <<<"$out"; then
+    undone=0
+    while IFS= read -r line; do
+      if [[ $line == "rsvsadm: undone: "* ]]; then undone=$((undone + 1)); fi
+    done <<<"$out"
+    check_eq "$what: each step made before it is undone" "$made" "$undone"
+    if [[ $out == *"could not undo"* ]]; then
       fail "$what: every undo works" "$out"
     else
       ok "$what: every undo works"
     fi
     after=$(host_state "$ns")
     check_eq "$what: the host is as before" "$before" "$after"
+    made=$((made + 1))
   done
 }
 
@@ -140,10 +152,12 @@ each_step_fails() {
 # nftables, iptables and ip6tables that rsvsadm must leave alone.
 build_director() {
   mkns dir
-  ip -n "$(nsname dir)" link add eth0 type dummy
-  ip -n "$(nsname dir)" addr add 198.51.100.1/24 dev eth0
-  ip -n "$(nsname dir)" addr add 2001:db8:2::1/64 dev eth0
-  ip -n "$(nsname dir)" link set eth0 up
+  ip -n "$(nsname dir)" -batch - <<'EOF'
+link add eth0 type dummy
+addr add 198.51.100.1/24 dev eth0
+addr add 2001:db8:2::1/64 dev eth0
+link set eth0 up
+EOF
   in_ns dir nft -f - <<'EOF'
 table inet keepme {
   chain input {

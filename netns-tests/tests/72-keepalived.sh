@@ -161,7 +161,7 @@ until settled; do
       "keepalived's log:" "$(tail -n 40 "$KA/log" 2>/dev/null)"
     exit 0
   fi
-  sleep 0.5
+  nap 0.5
 done
 ok "keepalived built its table (rs2 inhibited, IPv6 rs2 removed, sync daemon)"
 # The thresholds of the issue, as keepalived set them.
@@ -215,7 +215,7 @@ check_eq "an explicit -x in the rules is a change, and the dry run says which" \
 # keepalived stops: it removes what it made.
 kill -TERM "$KA_PID" 2>/dev/null || true
 deadline=$((SECONDS + 30))
-while [[ -n $(in_ns dir ipvsadm -Sn) ]] && ((SECONDS < deadline)); do sleep 0.5; done
+while [[ -n $(in_ns dir ipvsadm -Sn) ]] && ((SECONDS < deadline)); do nap 0.5; done
 check_eq "keepalived removed its services when it stopped" "" "$(in_ns dir ipvsadm -Sn)"
 
 # --- a table with every attribute: the unit's round trip and -S | -R --sync ---

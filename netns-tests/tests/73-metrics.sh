@@ -49,7 +49,7 @@ while True:
 spawn rs1 python3 -S -c "$UDP_ECHO_PY" 198.51.100.11 5353 "$NT_STATE/udp.ready"
 for ((i = 0; i < 200; i++)); do
   [[ -e $NT_STATE/udp.ready ]] && break
-  sleep 0.1
+  nap 0.1
 done
 [[ -e $NT_STATE/udp.ready ]] || fail "UDP echo server on rs1 started" "no ready file after 20 s"
 

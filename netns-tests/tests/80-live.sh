@@ -100,11 +100,11 @@ phase() {
   shift 2
   spawn cl python3 -S -c "$_CLIENT_PY" $VIP "$PHASE" 5 "$@" >"$out" 2>&1
   local client=$SPAWNED
-  sleep "$CHANGE_AT"
+  nap "$CHANGE_AT"
   if ! in_ns dir bash -c "$cmd" >"$NT_STATE/change.out" 2>&1; then
     fail "$name: the change itself failed" "$(<"$NT_STATE/change.out")"
   fi
-  while kill -0 "$client" 2>/dev/null; do sleep 0.2; done
+  while kill -0 "$client" 2>/dev/null; do nap 0.2; done
   RESULT=$(<"$out")
   printf '  %-38s %s\n' "$name:" "$RESULT"
 }

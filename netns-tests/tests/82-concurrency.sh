@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 shopt -s extglob
 
 STABLE=150
-SECONDS_OF_CHURN=12
+SECONDS_OF_CHURN=8
 
 mkns_docnet c
 stable=$NT_STATE/stable.rules
@@ -86,7 +86,7 @@ reader ref "$IPVSADM"
 table_reader checker check --syn-wait 1
 table_reader saver service stop --rules @OUT@ --clear-on-stop no
 for pid in "${WRITERS[@]}" "${READERS[@]}"; do
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  while kill -0 "$pid" 2>/dev/null; do nap 0.2; done
 done
 
 # --- Two writers at once -----------------------------------------------------

@@ -332,7 +332,7 @@ failover() {
 
   # Let both traffic kinds run through d1 a little longer, then d1 vanishes
   # from both networks, as a crashed director would.
-  sleep 1
+  nap 1
   if kill -0 "$client" 2>/dev/null; then
     ok "the stream is still running when d1 fails"
   else
@@ -356,7 +356,7 @@ EOF
 
   # The client ends when the stream does (~30 s) or stalls (STALL s).
   local deadline=$((SECONDS + LINES / 10 + STALL + 30))
-  while kill -0 "$client" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  while kill -0 "$client" 2>/dev/null && ((SECONDS < deadline)); do nap 0.5; done
   if kill -0 "$client" 2>/dev/null; then
     fail "the client finishes" "still running after $((LINES / 10 + STALL + 30)) s"
     return
