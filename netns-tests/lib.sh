@@ -153,7 +153,7 @@ else
 fi
 
 # _nt_addns NS...: fresh namespaces (lo still down), recorded for cleanup.
-# One ip process adds them all: each process costs ~50 ms under TCG.
+# One ip process adds them all: each process start costs 10-100 ms under TCG.
 _nt_addns() {
   local ns
   for ns in "$@"; do
@@ -247,7 +247,7 @@ addr() {
 
 # link NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair, both ends up. An ADDR may be
 # "-" (none) or several comma-separated CIDRs ("192.0.2.1/24,2001:db8::1/64").
-# Two ip processes in all (one -batch per namespace): each costs ~100 ms
+# Two ip processes in all (one -batch per namespace): each costs ~40 ms
 # under TCG, and the director tests make many links.
 link() {
   local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6 a
@@ -301,7 +301,7 @@ spawn() {
 # fetch(HOST, PORT), one HTTP/1.0 GET over TCP (IPv4 or IPv6) returning the
 # body, stripped (the name an http_server answers with). A client script
 # is "$NT_PY_FETCH" followed by its own code: one process for all of its
-# requests, since each process start costs up to 0.4 s under TCG.
+# requests, since each process start costs up to 0.2 s under TCG.
 NT_PY_FETCH='
 import socket, sys
 def fetch(host, port):
@@ -498,7 +498,7 @@ _nt_run() {
 }
 
 # _nt_batch NS DIR TOOL LINE...: in a single namespace entry (ip netns exec
-# costs ~100 ms under TCG), runs TOOL with the words of each LINE (blank and
+# costs ~40 ms under TCG), runs TOOL with the words of each LINE (blank and
 # # lines skipped, numbering kept) into DIR/line<i>.{out,err,rc}, then every
 # COMPAT_LISTINGS entry with ipvsadm and with $RSVSADM into
 # DIR/{ref,new}<j>.{out,err,rc}. Read the results with _nt_load.
@@ -630,7 +630,7 @@ compat_apply() {
 # non-blank, non-# line of FILE (default: stdin) is one command's arguments,
 # split on blanks. Each line runs with ipvsadm then with $RSVSADM, as compat
 # does, but all of them within a single namespace entry (ip netns exec costs
-# ~100 ms under TCG, so a sweep of hundreds of cases stays cheap). One check
+# ~40 ms under TCG, so a sweep of hundreds of cases stays cheap). One check
 # per line.
 compat_each() {
   local ns=$1 src=${2:--} dir=$NT_STATE/each i n line

@@ -198,7 +198,9 @@ stage_stopped_ld() { # only the two title lines
 }
 
 # wait_stage TOOL STAGE PREDICATE: waits until the table satisfies
-# PREDICATE and holds still over 2 s (2 check rounds); saves it.
+# PREDICATE and holds still over 2 s (2 check rounds); saves it. (Reading
+# it less often makes each stage longer, and ldirectord's checks, which run
+# meanwhile, cost more than the reads.)
 wait_stage() {
   local tool=$1 stage=$2 pred=$3 t prev="" deadline=$((SECONDS + STAGE_WAIT))
   while ((SECONDS < deadline)); do

@@ -76,7 +76,7 @@ in_ns dir "$RSVSADM" -R <<EOF
 EOF
 
 # The client: every request in one process (each process start costs up
-# to 0.4 s under TCG). Prints one line per answer.
+# to 0.2 s under TCG). Prints one line per answer.
 CLIENT_PY=$NT_PY_FETCH'
 def get(host, port):
     try:
