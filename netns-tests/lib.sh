@@ -115,6 +115,23 @@ check_eq() {
   fi
 }
 
+# counts TEXT PATTERN...: into the array COUNTS, for each PATTERN (a bash
+# pattern, extglob's included), how many lines of TEXT match it whole. In
+# bash alone: tests that poll or judge many outputs would otherwise start a
+# grep each time, and a process start costs much under TCG.
+counts() {
+  local text=$1 line i
+  shift
+  COUNTS=()
+  for ((i = 0; i < $#; i++)); do COUNTS[i]=0; done
+  while IFS= read -r line; do
+    for ((i = 0; i < $#; i++)); do
+      # shellcheck disable=SC2053 # the arguments are patterns
+      if [[ $line == ${@:i+1:1} ]]; then COUNTS[i]=$((COUNTS[i] + 1)); fi
+    done
+  done <<<"$text"
+}
+
 # summary: the closing line "N passed, M failed"; fails if M>0 or N==0.
 summary() {
   local passed failed
@@ -207,10 +224,7 @@ EOF
 # delns NS...: tear namespaces down now (else they go at exit).
 delns() {
   local ns real left=() kept=()
-  for ns in "$@"; do
-    _NT_GONE+=("$NT_PREFIX$ns")
-  done
-  _nt_delns_real
+  _nt_delns_real "${@/#/$NT_PREFIX}"
   mapfile -t left <"$NT_STATE/netns"
   for real in "${left[@]}"; do
     for ns in "$@"; do
@@ -221,19 +235,17 @@ delns() {
   { ((${#kept[@]} == 0)) || printf '%s\n' "${kept[@]}"; } >"$NT_STATE/netns"
 }
 
-# _nt_delns_real: deletes the namespaces (full names) in _NT_GONE, and
-# empties it: what runs in them is killed, then one ip process deletes them.
-_NT_GONE=()
+# _nt_delns_real NAME...: deletes these namespaces (full names): what runs
+# in them is killed, then one ip process deletes them all.
 _nt_delns_real() {
   local real pids
-  ((${#_NT_GONE[@]})) || return 0
-  for real in "${_NT_GONE[@]}"; do
+  (($#)) || return 0
+  for real in "$@"; do
     pids=$(ip netns pids "$real" 2>/dev/null || true)
     # shellcheck disable=SC2086 # a list of pids
     [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
   done
-  printf 'netns del %s\n' "${_NT_GONE[@]}" | ip -force -batch - 2>/dev/null || true
-  _NT_GONE=()
+  printf 'netns del %s\n' "$@" | ip -force -batch - 2>/dev/null || true
 }
 
 # addr NS IF ADDR...: ADDR in CIDR form; "-" adds nothing. One ip process.
@@ -283,6 +295,17 @@ sysctl_ns() {
   local ns=$1
   shift
   ip netns exec "$NT_PREFIX$ns" sysctl -qw "$@"
+}
+
+# package_deb DIR: the path of the Debian package of $RSVSADM:
+# LAB_RSVSADM_DEB when run-tests built it on the host (under emulation a
+# build costs ~10 s), else one pkg/build-deb makes into DIR now.
+package_deb() {
+  if [[ -n ${LAB_RSVSADM_DEB:-} ]]; then
+    printf '%s\n' "$LAB_RSVSADM_DEB"
+  else
+    "$REPO/pkg/build-deb" --bin "$RSVSADM" --out "$1"
+  fi
 }
 
 # spawn NS CMD...: run CMD in the background in NS; killed at exit. Sets
@@ -427,7 +450,7 @@ lvs_nat_network() {
 on_exit() { printf '%s\n' "$*" >>"$NT_STATE/on_exit"; }
 
 _nt_cleanup() {
-  local cmd pid
+  local cmd pid gone=()
   if [[ -s $NT_STATE/on_exit ]]; then
     while IFS= read -r cmd; do
       eval "$cmd" || true
@@ -436,8 +459,8 @@ _nt_cleanup() {
   while read -r pid; do
     kill -KILL "$pid" 2>/dev/null || true
   done <"$NT_STATE/pids"
-  mapfile -t _NT_GONE <"$NT_STATE/netns"
-  _nt_delns_real
+  mapfile -t gone <"$NT_STATE/netns"
+  _nt_delns_real "${gone[@]}"
   rm -rf "$NT_STATE"
 }
 

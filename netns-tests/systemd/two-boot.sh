@@ -56,9 +56,8 @@ boot1() {
   rm -f /usr/sbin/policy-rc.d
   # man-db's trigger would rebuild the whole man index under emulation.
   rm -f /var/lib/man-db/auto-update
-  # LAB_RSVSADM_DEB: the package run-tests built from $RSVSADM on the host.
-  local deb=${LAB_RSVSADM_DEB:-}
-  [[ -n $deb ]] || deb=$("$REPO/pkg/build-deb" --bin "$RSVSADM" --out "$NT_STATE")
+  local deb
+  deb=$(package_deb "$NT_STATE")
   check "dpkg -i the package under systemd" dpkg -i "$deb"
   check "both units enabled" systemctl is-enabled --quiet "${UNITS[@]}"
   check "first boot without saved rules: both units active" active "${UNITS[@]}"

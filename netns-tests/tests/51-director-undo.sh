@@ -117,7 +117,7 @@ run_failing() {
 # in NS, a run failing at that step must fail, undo each step made before
 # it, and leave NS as it was.
 each_step_fails() {
-  local name=$1 ns=$2 count k before out rc after made undone line
+  local name=$1 ns=$2 count k before out rc after made
   shift 2
   planned_steps "$ns" "$@"
   count=${#STEPS[@]}
@@ -134,11 +134,8 @@ each_step_fails() {
     out=$(run_failing "$ns" "$k" "$@") || rc=$?
     local what="$name: failure at step $k ($step)"
     if ((rc != 0)); then ok "$what: setup fails"; else fail "$what: setup fails" "exit 0" "$out"; fi
-    undone=0
-    while IFS= read -r line; do
-      if [[ $line == "rsvsadm: undone: "* ]]; then undone=$((undone + 1)); fi
-    done <<<"$out"
-    check_eq "$what: each step made before it is undone" "$made" "$undone"
+    counts "$out" 'rsvsadm: undone: *'
+    check_eq "$what: each step made before it is undone" "$made" "${COUNTS[0]}"
     if [[ $out == *"could not undo"* ]]; then
       fail "$what: every undo works" "$out"
     else

@@ -8,10 +8,6 @@
 # that is not rsvsadm's as it was. (The package holds the binary the other
 # files test in full: here the names are under test, not every command.)
 #
-# LAB_RSVSADM_DEB: the package, already built from $RSVSADM (run-tests
-# builds it once on the host for the suites and the systemd test; building
-# it here costs ~10 s of emulation). Unset, the test builds it.
-#
 # dpkg changes /usr, /etc and /var: the test runs in its own mount namespace
 # where those are overlays in guest memory, gone when it exits.
 if [[ -z ${NT_PKG_PRIVATE:-} ]]; then
@@ -35,11 +31,7 @@ mkdir -p "$REF"
 cp /usr/sbin/ipvsadm /usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore "$REF/"
 # Debian's scripts run the first ipvsadm on their PATH: make it the copy.
 sed -i "s|^PATH=|PATH=$REF:|" "$REF/ipvsadm-save" "$REF/ipvsadm-restore"
-if [[ -n ${LAB_RSVSADM_DEB:-} ]]; then
-  DEB=$LAB_RSVSADM_DEB
-else
-  DEB=$("$REPO/pkg/build-deb" --bin "$RSVSADM" --out "$NT_STATE/deb")
-fi
+DEB=$(package_deb "$NT_STATE/deb")
 
 # pkg_status PKG: dpkg's word for it (installed, config-files, not-installed).
 pkg_status() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || echo not-installed; }

@@ -160,22 +160,8 @@ read_table() {
   TABLE=${TABLE%$'\n'}
 }
 
-# What each stage waits for, on the table text ($1), in bash alone as
-# read_table is. counts TEXT PATTERN...: into COUNTS, for each (extglob)
-# PATTERN, how many lines of TEXT match it.
-shopt -s extglob
-counts() {
-  local text=$1 line i
-  shift
-  COUNTS=()
-  for ((i = 0; i < $#; i++)); do COUNTS[i]=0; done
-  while IFS= read -r line; do
-    for ((i = 0; i < $#; i++)); do
-      # shellcheck disable=SC2053 # the arguments are patterns
-      if [[ $line == ${@:i+1:1} ]]; then COUNTS[i]=$((COUNTS[i] + 1)); fi
-    done
-  done <<<"$text"
-}
+# What each stage waits for, on the table text ($1), counted by lib.sh's
+# counts (bash alone, as read_table is).
 RS1='*198.51.100.11*' RS2='*198.51.100.12*' RS2_6='*2001:db8:2::12*'
 ZERO='  -> *+( )0' # a destination at weight 0
 stage_start() { # every server in, none at weight 0
