@@ -125,13 +125,18 @@ read_all() {
     "$ref" -Ln --rate --exact >"$dir/rate2"' _ "$DIR" "$IPVSADM" "$RSVSADM"
 }
 # The kernel folds its per-CPU counters into the totals it reports every
-# 2 s: wait until the 14 connections above are in them, so that what is
-# compared below is the traffic, not zeros or a half-folded count.
+# 2 s: wait until the 14 connections above are in them, and the UDP echo's
+# 5 datagrams each way (the last traffic: once they are in, all of it is),
+# so that what is compared below is the traffic, not zeros or a
+# half-folded count.
 conns_folded() {
   in_ns dir "$IPVSADM" -Ln --stats --exact |
-    awk '$1 ~ /^(TCP|UDP|FWM)$/ { n += $3 } END { exit !(n == 14) }'
+    awk '$1 ~ /^(TCP|UDP|FWM)$/ { n += $3 }
+      $1 == "UDP" && $2 == "'"$VIP"':53" { udp = ($4 == 5 && $5 == 5) }
+      END { exit !(n == 14 && udp) }'
 }
-check "the kernel's counters show the 14 connections (within 60 s)" wait_for 60 conns_folded
+check "the kernel's counters show the 14 connections and the 5 UDP datagrams each way (within 60 s)" \
+  wait_for 60 conns_folded
 settled=0
 for ((try = 1; try <= 8; try++)); do
   read_all
